@@ -1,0 +1,79 @@
+// The Agent: turns a configuration into running collector instances, serves them over HTTP,
+// reloads on SIGHUP and stops on SIGTERM/SIGINT.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+
+#include "agent/collector_registry.h"
+#include "agent/scheduler.h"
+#include "agent/self_metrics.h"
+#include "agent/snapshot.h"
+#include "config/config.h"
+
+namespace tacho::exporters {
+class HttpServer;
+}
+
+namespace tacho::agent {
+
+struct AgentOptions {
+  std::string config_path;          // empty: the embedded default
+  std::string listen_override;      // --listen
+  std::string log_level_override;   // --log-level
+  std::string listen_address_file;  // --listen-address-file: "host:port" written once bound
+};
+
+// Metrics computed at scrape time from tacho itself (process_*), supplied by main so the agent
+// core does not depend on a collector.
+using ScrapeTimeMetrics = std::function<void(MetricSink&)>;
+
+// The embedded default configuration used when no --config is given.
+extern const char* const kEmbeddedConfig;
+
+// Loads the configuration named by the options (or the embedded default).
+Expected<config::Config, config::Error> LoadConfig(const AgentOptions& options,
+                                                   const CollectorRegistry& registry);
+
+class Agent {
+ public:
+  Agent(const CollectorRegistry& registry, AgentOptions options, ScrapeTimeMetrics scrape_time);
+  ~Agent();
+
+  // Serves until SIGTERM/SIGINT. Returns the process exit code.
+  int Run(config::Config config);
+  // One round of collections; writes the exposition to stdout. 0 if every instance succeeded.
+  int RunOnce(config::Config config);
+  // Configures every collector instance (without collecting). 0 if all accept their section,
+  // 2 (printed as file:line:col) otherwise.
+  int CheckConfig(const config::Config& config);
+
+ private:
+  Expected<std::vector<std::shared_ptr<CollectorRuntime>>, config::Error> Build(
+      const config::Config& config);
+  void ApplyConfig(config::Config config, std::vector<std::shared_ptr<CollectorRuntime>> runtimes);
+  void Reload();
+  void Shutdown();
+  void WaitForCollectionsThenStop(std::chrono::steady_clock::time_point give_up);
+  void InstallRoutes();
+  std::string RenderMetrics();
+  std::string RenderStatusJson() const;
+  std::string RenderLandingPage() const;
+
+  const CollectorRegistry& registry_;
+  AgentOptions options_;
+  ScrapeTimeMetrics scrape_time_;
+  boost::asio::io_context io_;
+  SnapshotStore store_;
+  Scheduler scheduler_{io_};
+  std::unique_ptr<exporters::HttpServer> http_;
+  config::Config config_;
+  AgentHealth health_;
+  bool stopping_ = false;
+};
+
+}  // namespace tacho::agent

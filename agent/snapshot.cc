@@ -1,0 +1,74 @@
+#include "agent/snapshot.h"
+
+#include <prometheus/text_serializer.h>
+
+#include <sstream>
+
+namespace tacho::agent {
+
+std::vector<RenderedFamily> RenderFamilies(
+    const std::vector<prometheus::MetricFamily>& families) {
+  // Serialise everything once, then split the text into families: each family's block starts
+  // with its "# HELP" line (omitted by TextSerializer when help is empty) and "# TYPE" line;
+  // sample lines never start with '#'.
+  std::ostringstream stream;
+  prometheus::TextSerializer().Serialize(stream, families);
+  const std::string text = stream.str();
+
+  std::vector<RenderedFamily> out;
+  out.reserve(families.size());
+  std::size_t family_index = 0;
+  std::size_t pos = 0;
+  bool previous_was_help = false;
+  while (pos < text.size()) {
+    std::size_t eol = text.find('\n', pos);
+    eol = eol == std::string::npos ? text.size() : eol + 1;
+    std::string_view line(text.data() + pos, eol - pos);
+    const bool is_help = line.starts_with("# HELP ");
+    const bool is_type = line.starts_with("# TYPE ");
+    if (is_help || (is_type && !previous_was_help)) {
+      RenderedFamily rendered;
+      if (family_index < families.size()) {
+        rendered.name = families[family_index].name;
+        rendered.type = families[family_index].type;
+      }
+      ++family_index;
+      out.push_back(std::move(rendered));
+    }
+    if (!out.empty()) {
+      (is_help || is_type ? out.back().header : out.back().body).append(line);
+    }
+    previous_was_help = is_help;
+    pos = eol;
+  }
+  std::erase_if(out, [](const RenderedFamily& f) { return f.body.empty(); });
+  return out;
+}
+
+std::shared_ptr<const Snapshot> MakeSnapshot(std::vector<prometheus::MetricFamily> families,
+                                             std::chrono::system_clock::time_point taken_at) {
+  auto snapshot = std::make_shared<Snapshot>();
+  snapshot->rendered = RenderFamilies(families);
+  for (const auto& f : families) snapshot->series += f.metric.size();
+  snapshot->families = std::move(families);
+  snapshot->taken_at = taken_at;
+  return snapshot;
+}
+
+void SnapshotStore::Publish(const std::string& instance,
+                            std::shared_ptr<const Snapshot> snapshot) {
+  std::lock_guard lock(mutex_);
+  snapshots_[instance] = std::move(snapshot);
+}
+
+void SnapshotStore::Remove(const std::string& instance) {
+  std::lock_guard lock(mutex_);
+  snapshots_.erase(instance);
+}
+
+std::map<std::string, std::shared_ptr<const Snapshot>> SnapshotStore::All() const {
+  std::lock_guard lock(mutex_);
+  return snapshots_;
+}
+
+}  // namespace tacho::agent
