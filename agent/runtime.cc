@@ -94,7 +94,7 @@ bool CollectorRuntime::CollectNow() {
   asio::post(worker_, [self = shared_from_this(), generation, cancel = cancel_,
                        deadline]() mutable {
     CollectContext ctx{deadline, system_clock::now(), cancel.get()};
-    MetricSink sink({{"target", self->name_}});
+    MetricSink sink(Labels{{"target", self->name_}});
     const auto start = steady_clock::now();
     Status status;
     try {

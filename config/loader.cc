@@ -59,12 +59,6 @@ class Loader {
     if (auto err = LoadEntries(table, schema, context, path, "", out, seen, secret_forms)) {
       return err;
     }
-    for (const auto& [key, forms] : secret_forms) {
-      if (forms.size() > 1) {
-        return Error{out.PositionOf(key), "set only one of " + Quote(forms[0]) + " and " +
-                                              Quote(forms[1]) + " in " + context};
-      }
-    }
     for (const KeySpec& spec : schema) {
       if (seen.count(spec.name)) continue;
       if (spec.required) {
@@ -97,6 +91,10 @@ class Loader {
         auto value = Convert(node, *spec, full, context, path);
         if (!value) return value.error();
         if (spec->secret) {
+          if (auto used = secret_forms.find(full); used != secret_forms.end()) {
+            return Error{key_pos, "set only one of " + Quote(full) + " and " +
+                                      Quote(used->second.front()) + " in " + context};
+          }
           secret_forms[full].push_back(full);
           if (const auto* s = std::get_if<std::string>(&value.value())) RecordSecret(*s);
         }
@@ -106,6 +104,10 @@ class Loader {
       }
       if (auto secret = SecretIndirection(schema, full)) {
         auto [spec, suffix] = *secret;
+        if (auto used = secret_forms.find(spec->name); used != secret_forms.end()) {
+          return Error{key_pos, "set only one of " + Quote(used->second.front()) + " and " +
+                                    Quote(full) + " in " + context};
+        }
         if (!node.is_string()) {
           return Error{Pos(node.source()), Quote(full) + " in " + context + " must be a string, got " +
                                                NodeTypeName(node)};

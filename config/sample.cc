@@ -73,7 +73,7 @@ void WriteKeys(std::ostringstream& out, const Schema& schema, const std::string&
 
 std::string GenerateKindSample(const SampleKind& kind) {
   std::ostringstream out;
-  out << "## " << kind.name << ": " << kind.description << "\n";
+  WriteDescription(out, "", kind.name + ": " + kind.description);
   out << "# [[collectors." << kind.name << "]]\n";
   WriteKeys(out, CommonCollectorSchema(), "  ", "collectors." + kind.name, true);
   WriteKeys(out, *kind.schema, "  ", "collectors." + kind.name, true);
