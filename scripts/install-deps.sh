@@ -15,7 +15,7 @@ packages=(
   # real servers for integration tests and the demo
   postgresql-15 redis-server pgbouncer prometheus
   # peers measured by bench/
-  prometheus-process-exporter
+  prometheus-process-exporter prometheus-redis-exporter prometheus-postgres-exporter
   # tools used by tests, the demo and benchmarks
   curl openssl procps python3 util-linux
 )
