@@ -1,0 +1,173 @@
+// Helpers shared by the process collector's tests: temporary copies of fixture trees, a config
+// section loaded through the real loader, and lookups in collected families.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "agent/collector.h"
+#include "agent/metric_sink.h"
+#include "collectors/process/process_collector.h"
+#include "config/config.h"
+
+namespace tacho::collectors::process::testutil {
+
+namespace fs = std::filesystem;
+
+inline constexpr const char* kProcBasic = "collectors/process/testdata/proc-basic";
+inline constexpr const char* kCgroupV2 = "collectors/process/testdata/cgroup-v2";
+
+// A temporary directory, removed with its content on destruction.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "tacho-process-XXXXXX").string();
+    path_ = mkdtemp(pattern.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+// A copy of a fixture tree that a test may mutate.
+class FixtureCopy {
+ public:
+  explicit FixtureCopy(const fs::path& source = kProcBasic) {
+    fs::copy(source, root(), fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  }
+  fs::path root() const { return dir_.path() / "proc"; }
+  fs::path pid(int pid) const { return root() / std::to_string(pid); }
+  fs::path scratch() const { return dir_.path(); }
+
+  // Rewrites the stat field at `index` counted from the first field after comm (0 = state).
+  void SetStatField(int pid, int index, const std::string& value) const {
+    fs::path path = this->pid(pid) / "stat";
+    std::string text = Read(path);
+    std::size_t close = text.rfind(')');
+    std::istringstream rest(text.substr(close + 1));
+    std::vector<std::string> fields;
+    for (std::string f; rest >> f;) fields.push_back(f);
+    fields.at(index) = value;
+    std::string out = text.substr(0, close + 1);
+    for (const auto& f : fields) out += " " + f;
+    std::ofstream(path, std::ios::trunc) << out << "\n";
+  }
+  void SetUtime(int pid, std::uint64_t ticks) const {
+    SetStatField(pid, 11, std::to_string(ticks));
+  }
+  void SetStarttime(int pid, std::uint64_t ticks) const {
+    SetStatField(pid, 19, std::to_string(ticks));
+  }
+  void Remove(int pid) const { fs::remove_all(this->pid(pid)); }
+  void Clone(int from, int to) const {
+    fs::copy(pid(from), pid(to), fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+    std::string stat = Read(pid(to) / "stat");
+    stat.replace(0, stat.find(' '), std::to_string(to));
+    std::ofstream(pid(to) / "stat", std::ios::trunc) << stat;
+  }
+  static std::string Read(const fs::path& path) {
+    std::ifstream in(path);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+
+ private:
+  TempDir dir_;
+};
+
+// Loads `body` (the keys of one [[collectors.process]] table, and its groups) with the real
+// config loader.
+inline Expected<config::Config, config::Error> LoadProcessConfig(const std::string& body) {
+  static const agent::CollectorKind kind = ProcessCollectorKind();
+  config::KindSchemas schemas;
+  schemas.find = [](std::string_view name) -> const config::Schema* {
+    return name == "process" ? &kind.schema : nullptr;
+  };
+  schemas.kinds = [] { return std::vector<std::string>{"process"}; };
+  return config::LoadString("[[collectors.process]]\nname = \"procs\"\n" + body, "test.toml",
+                            schemas);
+}
+
+inline Expected<std::unique_ptr<agent::Collector>, config::Error> MakeCollector(
+    const std::string& body) {
+  auto config = LoadProcessConfig(body);
+  if (!config.ok()) return config.error();
+  return ProcessCollectorKind().create(config->collectors.at(0).section, agent::Environment{});
+}
+
+inline agent::CollectContext Context(std::chrono::milliseconds budget = std::chrono::seconds(30)) {
+  agent::CollectContext ctx;
+  ctx.deadline = std::chrono::steady_clock::now() + budget;
+  ctx.started_at = std::chrono::system_clock::now();
+  return ctx;
+}
+
+// The samples of one collection, keyed by "name{k=v,...}" with labels in the order written.
+class Samples {
+ public:
+  Samples() = default;
+  explicit Samples(std::vector<prometheus::MetricFamily> families)
+      : families_(std::move(families)) {
+    for (const auto& family : families_) {
+      for (const auto& metric : family.metric) {
+        std::string key = family.name;
+        if (!metric.label.empty()) {
+          key += "{";
+          for (std::size_t i = 0; i < metric.label.size(); ++i) {
+            key += (i ? "," : "") + metric.label[i].name + "=" + metric.label[i].value;
+          }
+          key += "}";
+        }
+        double value = family.type == prometheus::MetricType::Counter ? metric.counter.value
+                                                                      : metric.gauge.value;
+        values_[key] = value;
+      }
+    }
+  }
+  std::optional<double> Get(const std::string& key) const {
+    auto it = values_.find(key);
+    if (it == values_.end()) return std::nullopt;
+    return it->second;
+  }
+  double At(const std::string& key) const {
+    auto value = Get(key);
+    EXPECT_TRUE(value.has_value()) << "no sample " << key;
+    return value.value_or(-1);
+  }
+  bool Has(const std::string& key) const { return values_.count(key) > 0; }
+  const std::vector<prometheus::MetricFamily>& families() const { return families_; }
+  const std::map<std::string, double>& values() const { return values_; }
+
+ private:
+  std::vector<prometheus::MetricFamily> families_;
+  std::map<std::string, double> values_;
+};
+
+// Runs one collection; fails the test on a sink conflict.
+inline Status CollectInto(agent::Collector& collector, Samples& samples,
+                          const agent::CollectContext& ctx = Context()) {
+  agent::MetricSink sink;
+  Status status = collector.Collect(ctx, sink);
+  EXPECT_TRUE(sink.conflicts().empty()) << sink.conflicts().front();
+  samples = Samples(sink.Take());
+  return status;
+}
+
+}  // namespace tacho::collectors::process::testutil
