@@ -364,10 +364,17 @@ std::string Agent::RenderLandingPage() const {
 void Agent::InstallRoutes() {
   using exporters::HttpRequest;
   using exporters::HttpResponse;
-  http_->Handle("/metrics", [this](const HttpRequest&) {
-    return HttpResponse{.status = 200,
-                        .content_type = exporters::kExpositionContentType,
-                        .body = RenderMetrics()};
+  http_->Handle("/metrics", [this](const HttpRequest& request) {
+    HttpResponse response{.status = 200,
+                          .content_type = exporters::kExpositionContentType,
+                          .body = RenderMetrics()};
+    response.headers.emplace_back("Vary", "Accept-Encoding");
+    if (auto it = request.headers.find("accept-encoding");
+        it != request.headers.end() && exporters::AcceptsGzip(it->second)) {
+      response.body = exporters::GzipCompress(response.body);
+      response.headers.emplace_back("Content-Encoding", "gzip");
+    }
+    return response;
   });
   http_->Handle("/healthz", [](const HttpRequest&) { return HttpResponse{.body = "ok\n"}; });
   http_->Handle("/readyz", [this](const HttpRequest&) {

@@ -1,6 +1,7 @@
 #include "exporters/exposition.h"
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include "agent/metric_sink.h"
 
@@ -45,6 +46,38 @@ TEST(ExpositionTest, type_conflict_keeps_first_part_and_counts) {
 
 TEST(ExpositionTest, empty_input_gives_empty_body) {
   EXPECT_EQ(MergeExposition({}), "");
+}
+
+TEST(ExpositionTest, accepts_gzip_parses_weights) {
+  EXPECT_TRUE(AcceptsGzip("gzip"));
+  EXPECT_TRUE(AcceptsGzip("deflate, GZIP;q=0.5"));
+  EXPECT_TRUE(AcceptsGzip("*"));
+  EXPECT_FALSE(AcceptsGzip("gzip;q=0"));
+  EXPECT_FALSE(AcceptsGzip("gzip;q=0.000"));
+  EXPECT_FALSE(AcceptsGzip("identity"));
+  EXPECT_FALSE(AcceptsGzip(""));
+  EXPECT_FALSE(AcceptsGzip("x-gzip-not"));
+}
+
+TEST(ExpositionTest, gzip_round_trips) {
+  std::string body;
+  for (int i = 0; i < 1000; ++i) body += "metric{label=\"" + std::to_string(i) + "\"} 1\n";
+  std::string compressed = GzipCompress(body);
+  EXPECT_LT(compressed.size(), body.size() / 4);
+  ASSERT_GE(compressed.size(), 2u);
+  EXPECT_EQ(static_cast<unsigned char>(compressed[0]), 0x1f) << "gzip magic";
+  EXPECT_EQ(static_cast<unsigned char>(compressed[1]), 0x8b);
+  z_stream stream{};
+  ASSERT_EQ(inflateInit2(&stream, 15 + 16), Z_OK);
+  std::string out(body.size() + 16, '\0');
+  stream.next_in = reinterpret_cast<Bytef*>(compressed.data());
+  stream.avail_in = static_cast<uInt>(compressed.size());
+  stream.next_out = reinterpret_cast<Bytef*>(out.data());
+  stream.avail_out = static_cast<uInt>(out.size());
+  ASSERT_EQ(inflate(&stream, Z_FINISH), Z_STREAM_END);
+  out.resize(stream.total_out);
+  inflateEnd(&stream);
+  EXPECT_EQ(out, body);
 }
 
 }  // namespace

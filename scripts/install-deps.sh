@@ -11,7 +11,7 @@ packages=(
   prometheus-cpp-dev libpqxx-dev libpq-dev libhiredis-dev
   libspdlog-dev libfmt-dev libtomlplusplus-dev
   googletest libgtest-dev libgmock-dev
-  libssl-dev libcrypt-dev
+  libssl-dev libcrypt-dev zlib1g-dev
   # real servers for integration tests and the demo
   postgresql-15 redis-server pgbouncer prometheus
   # peers measured by bench/

@@ -100,6 +100,9 @@ done
 check "every family has HELP" bash -c "
   types=\$(grep -c '^# TYPE' '$WORK/metrics.txt'); helps=\$(grep -c '^# HELP' '$WORK/metrics.txt')
   [ \"\$types\" -eq \"\$helps\" ] && [ \"\$types\" -gt 10 ]"
+check "/metrics is gzip-compressed when the scraper accepts it" bash -c "
+  curl -s -H 'Accept-Encoding: gzip' -D '$WORK/gzheaders' '$URL/metrics' -o '$WORK/metrics.gz' &&
+  grep -qi '^content-encoding: gzip' '$WORK/gzheaders' && gzip -dc '$WORK/metrics.gz' | grep -q '^tacho_build_info'"
 check "/api/v1/status is JSON naming the collector" bash -c "
   curl -sf '$URL/api/v1/status' | python3 -c 'import json,sys; d=json.load(sys.stdin); \
   c=d[\"collectors\"][0]; sys.exit(0 if d[\"ready\"] and c[\"name\"]==\"self\" and c[\"state\"]==\"up\" else 1)'"
