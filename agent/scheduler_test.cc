@@ -213,7 +213,10 @@ TEST(SchedulerTest, replace_withdraws_removed_instances_only) {
   FakeCollector* a = nullptr;
   FakeCollector* b = nullptr;
   Scheduler scheduler(fx.io);
-  scheduler.Replace({fx.Make("a", 1s, 500ms, a, 0ms), fx.Make("b", 1s, 500ms, b, 0ms)});
+  // Held here so the fakes outlive Replace(), which drops the scheduler's references.
+  auto ra = fx.Make("a", 1s, 500ms, a, 0ms);
+  auto rb = fx.Make("b", 1s, 500ms, b, 0ms);
+  scheduler.Replace({ra, rb});
   scheduler.RunOnce([&] { fx.io.stop(); });
   fx.io.run_for(5s);
   fx.io.restart();
