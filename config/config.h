@@ -114,14 +114,20 @@ struct Config {
   std::string source;  // file path, or "<embedded default>"
   AgentConfig agent;
   std::vector<CollectorInstance> collectors;
+  // Further top-level tables declared in KindSchemas::sections, by name.
+  std::map<std::string, Section> sections;
   // Every secret value found, so the log redactor can mask it.
   std::vector<std::string> secrets;
 };
 
-// Answers the schema of a collector kind, or nullptr for an unknown kind.
+// Answers the schema of a collector kind, or nullptr for an unknown kind, and declares any
+// further top-level tables (such as [alerts]) beside [agent] and [collectors].
 struct KindSchemas {
   std::function<const Schema*(std::string_view kind)> find;
   std::function<std::vector<std::string>()> kinds;  // for "did you mean" and error texts
+  // name -> schema of an optional top-level table; loaded into Config::sections (with defaults
+  // applied when the table is absent).
+  std::map<std::string, const Schema*> sections = {};
 };
 
 // The [agent] table's declaration.

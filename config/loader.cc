@@ -439,9 +439,11 @@ Expected<Config, Error> LoadString(std::string_view text, const std::string& sou
 
   const toml::table empty;
   const toml::table* agent_table = &empty;
+  std::vector<std::string> known_sections = {"agent", "collectors"};
+  for (const auto& [name, schema] : kinds.sections) known_sections.push_back(name);
   for (auto&& [k, node] : root) {
     const std::string key(k.str());
-    if (key == "agent" || key == "collectors") {
+    if (std::find(known_sections.begin(), known_sections.end(), key) != known_sections.end()) {
       if (!node.is_table()) {
         return Error{loader.Pos(k.source()), Quote(key) + " must be a table: write [" + key + "]"};
       }
@@ -449,9 +451,20 @@ Expected<Config, Error> LoadString(std::string_view text, const std::string& sou
       continue;
     }
     std::string message = "unknown section " + Quote(key);
-    std::string suggestion = Suggest(key, {"agent", "collectors"});
+    std::string suggestion = Suggest(key, known_sections);
     if (!suggestion.empty()) message += "; did you mean " + Quote(suggestion) + "?";
-    return Error{loader.Pos(k.source()), message + " (known: agent, collectors)"};
+    std::string list;
+    for (const auto& n : known_sections) list += (list.empty() ? "" : ", ") + n;
+    return Error{loader.Pos(k.source()), message + " (known: " + list + ")"};
+  }
+  for (const auto& [name, schema] : kinds.sections) {
+    const toml::table* table = root[name].as_table();
+    Section section;
+    if (auto err = loader.LoadTable(table != nullptr ? *table : empty, *schema, "[" + name + "]",
+                                    name, section)) {
+      return *err;
+    }
+    config.sections.emplace(name, std::move(section));
   }
 
   Section agent_section;

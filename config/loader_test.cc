@@ -187,6 +187,40 @@ TEST(ConfigLoaderTest, nested_table_list_errors_name_their_parent) {
             "[[collectors.fake]] 'db'; did you mean 'comm'?");
 }
 
+TEST(ConfigLoaderTest, declared_top_level_section_is_validated_with_defaults) {
+  static const Schema kAlerts = {
+      {.name = "interval", .type = Type::kDuration, .default_value = "\"30s\""},
+      {.name = "rules",
+       .type = Type::kTableList,
+       .fields = {{.name = "name", .type = Type::kString, .required = true},
+                  {.name = "labels", .type = Type::kStringMap}}},
+  };
+  KindSchemas kinds = Kinds();
+  kinds.sections = {{"alerts", &kAlerts}};
+  auto absent = LoadString("", "tacho.toml", kinds);
+  ASSERT_TRUE(absent) << absent.error().ToString();
+  EXPECT_EQ(absent->sections.at("alerts").GetDuration("interval"), std::chrono::seconds(30));
+  EXPECT_TRUE(absent->sections.at("alerts").GetTableList("rules").empty());
+
+  auto set = LoadString("[alerts]\ninterval = \"10s\"\n[[alerts.rules]]\nname = \"X\"\n"
+                        "labels = { severity = \"page\" }\n",
+                        "tacho.toml", kinds);
+  ASSERT_TRUE(set) << set.error().ToString();
+  const auto& rules = set->sections.at("alerts").GetTableList("rules");
+  ASSERT_EQ(rules.size(), 1u);
+  EXPECT_EQ(rules[0].GetStringMap("labels").at("severity"), "page");
+
+  auto bad = LoadString("[alerts]\nintreval = \"10s\"\n", "tacho.toml", kinds);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().ToString(),
+            "tacho.toml:2:1: unknown key 'intreval' in [alerts]; did you mean 'interval'?");
+  auto typo = LoadString("[alert]\n", "tacho.toml", kinds);
+  ASSERT_FALSE(typo);
+  EXPECT_EQ(typo.error().ToString(),
+            "tacho.toml:1:2: unknown section 'alert'; did you mean 'alerts'? (known: agent, "
+            "collectors, alerts)");
+}
+
 TEST(ConfigLoaderTest, toml_syntax_error_has_position) {
   std::string err = ErrorOf("[agent]\nlisten = \n");
   EXPECT_EQ(err.rfind("tacho.toml:2:", 0), 0u) << err;
