@@ -10,8 +10,10 @@
 #include <algorithm>
 #include <array>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -49,6 +51,15 @@ constexpr std::chrono::milliseconds kMinWriteTimeout{10000};
 constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
 constexpr std::size_t kReadChunk = 4096;
 constexpr std::size_t kAuthCacheCapacity = 256;
+// bcrypt costs 50-250 ms per check (cost 10-12), so it runs on a dedicated thread, never on the
+// event loop. One thread: at most one core ever goes to password hashing, whatever clients do.
+constexpr std::size_t kVerifyThreads = 1;
+// Verifications queued or running at once, across all connections. Beyond this a request that
+// needs one is answered 429 with Retry-After at once, so an attacker cannot queue unbounded work
+// (nor memory). 4 keeps the wait of the last queued check at <= 4 x 250 ms = 1 s at cost 12.
+// Only a credential's first success needs a slot: later requests hit the cache on the loop, so a
+// scraper with valid credentials keeps being served while the slots are busy.
+constexpr std::size_t kMaxPendingVerifications = 4;
 
 std::string_view ToStringView(beast::string_view s) { return {s.data(), s.size()}; }
 
@@ -137,6 +148,35 @@ bool IsValidHeaderValue(std::string_view value) {
                       [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
 }
 
+// One bcrypt check, prepared on the loop and run on the verification thread. It owns copies of
+// everything it needs, so the server may go away while it runs. Held by a (shared) pointer so the
+// password is never moved (a moved short string leaves its bytes behind) and is wiped on
+// destruction even when the job is dropped unrun.
+class VerifyJob {
+ public:
+  VerifyJob(std::string_view password, std::string hash)
+      : password_(password), hash_(std::move(hash)) {}
+  ~VerifyJob() { OPENSSL_cleanse(password_.data(), password_.size()); }
+  VerifyJob(const VerifyJob&) = delete;
+  VerifyJob& operator=(const VerifyJob&) = delete;
+
+  // The caller has checked that the password has no NUL and fits crypt's limit.
+  bool Matches() const {
+    // crypt_data is ~32 KiB, hence the heap; zeroed, as crypt_r wants it on first use.
+    auto data = std::make_unique<crypt_data>();
+    const char* result = crypt_r(password_.c_str(), hash_.c_str(), data.get());
+    const bool match = result != nullptr && result[0] != '*' &&
+                       std::strlen(result) == hash_.size() &&
+                       CRYPTO_memcmp(result, hash_.data(), hash_.size()) == 0;
+    OPENSSL_cleanse(data.get(), sizeof(crypt_data));
+    return match;
+  }
+
+ private:
+  std::string password_;
+  const std::string hash_;
+};
+
 bool IsBcryptHash(const std::string& hash) {
   constexpr std::size_t kBcryptLength = 60;
   return hash.size() == kBcryptLength &&
@@ -221,8 +261,21 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
     HttpResponse response;
     bool close = false;  // the request was malformed; close after answering
   };
-  // Authenticates, routes and runs the handler. Never throws.
-  Outcome Serve(const BeastRequest& req, const std::string& remote);
+
+  enum class AuthDecision {
+    kAllow,    // no auth configured, or a cached success: Route() now
+    kDeny,     // answer Unauthorized()
+    kBusy,     // too many verifications pending: answer TooBusy()
+    kPending,  // a bcrypt check was queued; `done` gets the verdict later, on the loop
+  };
+  // Decides on the loop without hashing. On kPending, `done(ok)` runs on the loop once the check
+  // finishes, unless the server is stopped first (then it is dropped uncalled). Never throws.
+  AuthDecision Authenticate(const BeastRequest& req, std::function<void(bool)>& done);
+  // Answers for a failed or refused authentication; both count as auth failures.
+  Outcome Unauthorized();
+  Outcome TooBusy();
+  // Routes an authenticated request and runs the handler. Never throws.
+  Outcome Route(const BeastRequest& req, const std::string& remote);
 
  private:
   Status ValidateOptions() const;
@@ -233,8 +286,11 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   template <class Session>
   std::shared_ptr<Session> NewSession(tcp::socket socket, bool counted);
 
-  bool Authorize(std::string_view authorization);
-  bool VerifyPassword(std::string_view user, std::string_view password);
+  AuthDecision Authorize(std::string_view authorization, std::function<void(bool)>& done);
+  AuthDecision VerifyPassword(std::string_view user, std::string_view password,
+                              std::function<void(bool)>& done);
+  void FinishVerification(std::uint64_t id, bool match);
+  void StopVerifier();
   std::string CacheKey(std::string_view user, std::string_view password) const;
   void RememberSuccess(std::string key);
 
@@ -250,15 +306,28 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   HttpServerStats stats_;
   std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions_;
 
-  // Basic auth. crypt_data is ~32 KiB, hence the heap.
-  std::unique_ptr<crypt_data> crypt_data_;
-  // Unknown users are checked against this hash so they cost as much as a wrong password.
+  // Basic auth. Unknown users are checked against this hash so they cost as much as a wrong
+  // password.
   std::string dummy_hash_;
   // Successful verifications, keyed by HMAC-SHA256("user:password") under a per-process random
   // key, so no plaintext (or unsalted fast hash) of a password is kept in memory.
   std::array<unsigned char, 32> cache_hmac_key_{};
   std::unordered_set<std::string> auth_cache_;
   std::deque<std::string> auth_cache_order_;
+
+  // bcrypt checks in flight (queued or running on verifier_), by id. The continuation holds its
+  // session; Stop() drops them all, which also breaks the session -> core -> pending cycle.
+  struct PendingVerification {
+    std::string cache_key;
+    bool known_user = false;
+    std::function<void(bool)> done;
+  };
+  std::unordered_map<std::uint64_t, PendingVerification> pending_;
+  std::uint64_t next_verification_id_ = 0;
+  // Created by Start() when basic auth is on; stopped and joined by Stop(). Its jobs hold no
+  // reference to the core (only a weak_ptr, used back on the loop), so the core is never
+  // destroyed on the verification thread.
+  std::unique_ptr<net::thread_pool> verifier_;
 };
 
 template <class Stream>
@@ -395,9 +464,33 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   }
 
   void Dispatch() {
-    const BeastRequest& req = parser_->get();
     ++server_->stats().requests;
-    ServerCore::Outcome outcome = server_->Serve(req, remote_);
+    std::function<void(bool)> done = [self = this->shared_from_this()](bool ok) {
+      self->OnVerified(ok);
+    };
+    using Decision = ServerCore::AuthDecision;
+    switch (server_->Authenticate(parser_->get(), done)) {
+      case Decision::kAllow:
+        return Respond(server_->Route(parser_->get(), remote_));
+      case Decision::kDeny:
+        return Respond(server_->Unauthorized());
+      case Decision::kBusy:
+        return Respond(server_->TooBusy());
+      case Decision::kPending:
+        // OnVerified continues. Nothing is read meanwhile, so pipelined requests stay in the
+        // buffer and are answered in order; no stream operation is pending, so no timer runs.
+        return;
+    }
+  }
+
+  // On the loop, after the verification thread checked the password.
+  void OnVerified(bool ok) {
+    if (aborted_ || !parser_) return;
+    Respond(ok ? server_->Route(parser_->get(), remote_) : server_->Unauthorized());
+  }
+
+  void Respond(ServerCore::Outcome outcome) {
+    const BeastRequest& req = parser_->get();
     const bool keep_alive = req.keep_alive() && !outcome.close && !server_->stopped();
     const bool head = req.method() == http::verb::head;
     const unsigned version = req.version();
@@ -632,13 +725,15 @@ Status ServerCore::Start() {
       if (Status status = LoadTls(); !status.ok()) return status;
     }
     if (!options_.basic_auth_users.empty()) {
-      crypt_data_ = std::make_unique<crypt_data>();
       dummy_hash_ = options_.basic_auth_users.begin()->second;
       if (RAND_bytes(cache_hmac_key_.data(), static_cast<int>(cache_hmac_key_.size())) != 1) {
         return Status::Error("http: cannot generate random key for the auth cache");
       }
     }
     if (Status status = Listen(); !status.ok()) return status;
+    if (!options_.basic_auth_users.empty()) {
+      verifier_ = std::make_unique<net::thread_pool>(kVerifyThreads);
+    }
   } catch (const std::exception& e) {
     return Status::Error("cannot start HTTP server on " + options_.listen + ": " + e.what());
   }
@@ -661,6 +756,19 @@ void ServerCore::Stop() {
     if (auto session = weak.lock()) live.push_back(std::move(session));
   }
   for (const auto& session : live) session->Abort();
+  StopVerifier();
+}
+
+// Joining waits for at most the one bcrypt check already running (<= ~250 ms at cost 12); queued
+// checks are dropped unrun. Only Stop() (and so the destructor) blocks the loop for that.
+void ServerCore::StopVerifier() {
+  // Continuations own their sessions: drop them (the sessions were aborted) outside the map.
+  auto pending = std::move(pending_);
+  pending_.clear();
+  if (verifier_) {
+    verifier_->stop();
+    verifier_->join();
+  }
 }
 
 void ServerCore::DoAccept() {
@@ -710,17 +818,34 @@ void ServerCore::OnAccept(const error_code& ec, tcp::socket socket) {
   DoAccept();
 }
 
-ServerCore::Outcome ServerCore::Serve(const BeastRequest& req, const std::string& remote) {
+ServerCore::AuthDecision ServerCore::Authenticate(const BeastRequest& req,
+                                                  std::function<void(bool)>& done) {
+  if (options_.basic_auth_users.empty()) return AuthDecision::kAllow;
   try {
-    if (!options_.basic_auth_users.empty()) {
-      const auto it = req.find(http::field::authorization);
-      if (it == req.end() || !Authorize(ToStringView(it->value()))) {
-        ++stats_.auth_failures;
-        HttpResponse response = SimpleResponse(401, "Unauthorized\n");
-        response.headers.emplace_back("WWW-Authenticate", "Basic realm=\"tacho\"");
-        return {std::move(response), false};
-      }
-    }
+    const auto it = req.find(http::field::authorization);
+    if (it == req.end()) return AuthDecision::kDeny;
+    return Authorize(ToStringView(it->value()), done);
+  } catch (...) {
+    return AuthDecision::kDeny;  // fail closed
+  }
+}
+
+ServerCore::Outcome ServerCore::Unauthorized() {
+  ++stats_.auth_failures;
+  HttpResponse response = SimpleResponse(401, "Unauthorized\n");
+  response.headers.emplace_back("WWW-Authenticate", "Basic realm=\"tacho\"");
+  return {std::move(response), false};
+}
+
+ServerCore::Outcome ServerCore::TooBusy() {
+  ++stats_.auth_failures;
+  HttpResponse response = SimpleResponse(429, "Too Many Requests\n");
+  response.headers.emplace_back("Retry-After", "1");
+  return {std::move(response), false};
+}
+
+ServerCore::Outcome ServerCore::Route(const BeastRequest& req, const std::string& remote) {
+  try {
     if (req.method() != http::verb::get && req.method() != http::verb::head) {
       HttpResponse response = SimpleResponse(405, "Method Not Allowed\n");
       response.headers.emplace_back("Allow", "GET, HEAD");
@@ -774,49 +899,90 @@ ServerCore::Outcome ServerCore::Serve(const BeastRequest& req, const std::string
   }
 }
 
-bool ServerCore::Authorize(std::string_view authorization) {
+ServerCore::AuthDecision ServerCore::Authorize(std::string_view authorization,
+                                               std::function<void(bool)>& done) {
   while (!authorization.empty() && authorization.front() == ' ') authorization.remove_prefix(1);
   const auto space = authorization.find(' ');
   if (space == std::string_view::npos ||
       !EqualsIgnoreCase(authorization.substr(0, space), "basic")) {
-    return false;
+    return AuthDecision::kDeny;
   }
   std::string_view encoded = authorization.substr(space + 1);
   while (!encoded.empty() && encoded.front() == ' ') encoded.remove_prefix(1);
   while (!encoded.empty() && encoded.back() == ' ') encoded.remove_suffix(1);
   auto decoded = Base64Decode(encoded);
-  if (!decoded) return false;
-  bool ok = false;
+  if (!decoded) return AuthDecision::kDeny;
+  AuthDecision decision = AuthDecision::kDeny;
   const auto colon = decoded->find(':');
-  if (colon != std::string::npos) {
-    ok = VerifyPassword(std::string_view(*decoded).substr(0, colon),
-                        std::string_view(*decoded).substr(colon + 1));
+  try {
+    if (colon != std::string::npos) {
+      decision = VerifyPassword(std::string_view(*decoded).substr(0, colon),
+                                std::string_view(*decoded).substr(colon + 1), done);
+    }
+  } catch (...) {
+    OPENSSL_cleanse(decoded->data(), decoded->size());
+    throw;
   }
   OPENSSL_cleanse(decoded->data(), decoded->size());
-  return ok;
+  return decision;
 }
 
-bool ServerCore::VerifyPassword(std::string_view user, std::string_view password) {
+ServerCore::AuthDecision ServerCore::VerifyPassword(std::string_view user,
+                                                    std::string_view password,
+                                                    std::function<void(bool)>& done) {
   const auto user_it = options_.basic_auth_users.find(std::string(user));
   const bool known = user_it != options_.basic_auth_users.end();
   std::string key = CacheKey(user, password);
-  if (known && auth_cache_.contains(key)) return true;
-
-  const std::string& hash = known ? user_it->second : dummy_hash_;
-  bool match = false;
+  // Cache hits stay on the loop: no thread hop, no slot.
+  if (known && auth_cache_.contains(key)) return AuthDecision::kAllow;
   // crypt_r takes a C string: a NUL inside would silently truncate the password.
-  if (password.size() < CRYPT_MAX_PASSPHRASE_SIZE &&
-      password.find('\0') == std::string_view::npos) {
-    std::string phrase(password);
-    const char* result = crypt_r(phrase.c_str(), hash.c_str(), crypt_data_.get());
-    match = result != nullptr && result[0] != '*' && std::strlen(result) == hash.size() &&
-            CRYPTO_memcmp(result, hash.data(), hash.size()) == 0;
-    OPENSSL_cleanse(phrase.data(), phrase.size());
-    OPENSSL_cleanse(crypt_data_->input, sizeof(crypt_data_->input));
+  if (password.size() >= CRYPT_MAX_PASSPHRASE_SIZE ||
+      password.find('\0') != std::string_view::npos) {
+    return AuthDecision::kDeny;
   }
-  if (!known || !match) return false;
-  RememberSuccess(std::move(key));
-  return true;
+  if (stopped_ || !verifier_) return AuthDecision::kDeny;
+  if (pending_.size() >= kMaxPendingVerifications) return AuthDecision::kBusy;
+
+  // Unknown users are checked against the dummy hash: same cost, same queue, same answers.
+  auto job = std::make_shared<VerifyJob>(password, known ? user_it->second : dummy_hash_);
+  const std::uint64_t id = next_verification_id_++;
+  pending_.emplace(id, PendingVerification{std::move(key), known, std::move(done)});
+  try {
+    net::post(*verifier_, [job = std::move(job), io = io_.get_executor(), core = weak_from_this(),
+                           id]() mutable {
+      const bool match = job->Matches();
+      job.reset();  // wipe the password now
+      try {
+        net::post(io, [core = std::move(core), id, match] {
+          if (auto self = core.lock()) self->FinishVerification(id, match);
+        });
+      } catch (...) {
+        // Out of memory: the request stays unanswered until Stop() drops it; its slot is lost.
+        // Throwing here would terminate the process.
+      }
+    });
+  } catch (...) {
+    pending_.erase(id);
+    throw;
+  }
+  return AuthDecision::kPending;
+}
+
+// On the loop. Unknown ids belong to verifications Stop() dropped.
+void ServerCore::FinishVerification(std::uint64_t id, bool match) {
+  const auto it = pending_.find(id);
+  if (it == pending_.end()) return;
+  PendingVerification pending = std::move(it->second);
+  pending_.erase(it);
+  const bool ok = pending.known_user && match;
+  if (ok) {
+    try {
+      RememberSuccess(std::move(pending.cache_key));
+    } catch (...) {
+      // Not cached: the next request verifies again.
+    }
+  }
+  pending.done(ok);
 }
 
 std::string ServerCore::CacheKey(std::string_view user, std::string_view password) const {

@@ -46,6 +46,9 @@ struct HttpServerOptions {
   std::string tls_cert_file;
   std::string tls_key_file;
   // Basic auth when non-empty: user -> bcrypt hash ($2a$, $2b$, $2y$). Applies to every path.
+  // Hashes are verified on one extra thread, never on the event loop; at most 4 verifications
+  // wait at once and further unauthenticated requests get 429 with Retry-After. Successful
+  // verifications are cached, so steady scrapes cost no bcrypt.
   std::map<std::string, std::string> basic_auth_users;
   std::size_t max_connections = 64;       // further connections are refused with 503 and closed
   std::size_t max_header_bytes = 8192;    // larger request heads get 431
@@ -57,7 +60,7 @@ struct HttpServerOptions {
 // Counters the agent exports as tacho_http_* self-metrics.
 struct HttpServerStats {
   std::uint64_t requests = 0;
-  std::uint64_t auth_failures = 0;
+  std::uint64_t auth_failures = 0;  // 401 and 429 answers
   std::uint64_t rejected_connections = 0;  // over max_connections
   std::uint64_t bad_requests = 0;          // parse errors, too large, timeouts
   std::size_t open_connections = 0;
@@ -79,7 +82,8 @@ class HttpServer {
   // "host:port" actually bound (the real port when 0 was asked for). Valid after Start().
   std::string BoundAddress() const;
   std::uint16_t BoundPort() const;
-  // Stops accepting and closes open connections.
+  // Stops accepting and closes open connections. May block for one bcrypt verification
+  // already running (under ~250 ms) when basic auth is on.
   void Stop();
 
   HttpServerStats Stats() const;

@@ -9,6 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -27,6 +29,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -214,10 +217,11 @@ std::string BasicAuthHeader(const std::string& user, const std::string& password
   return "Authorization: Basic " + Base64(user + ":" + password) + "\r\n";
 }
 
-// Cost 5 keeps the test fast; the server treats every cost alike.
-std::string BcryptHash(const std::string& password) {
+// Cost 5 keeps most tests fast; the server treats every cost alike. The load tests use real
+// costs (10: ~50 ms, 12: ~200 ms per check) so that a verification holds a slot for a while.
+std::string BcryptHash(const std::string& password, int cost = 5) {
   char salt[CRYPT_GENSALT_OUTPUT_SIZE];
-  if (crypt_gensalt_rn("$2b$", 5, nullptr, 0, salt, sizeof(salt)) == nullptr) return "";
+  if (crypt_gensalt_rn("$2b$", cost, nullptr, 0, salt, sizeof(salt)) == nullptr) return "";
   auto data = std::make_unique<crypt_data>();
   const char* hash = crypt_r(password.c_str(), salt, data.get());
   return hash != nullptr && hash[0] != '*' ? hash : "";
@@ -784,6 +788,222 @@ TEST_F(HttpServerAuthTest, basic_auth_works_with_curl) {
   result = RunCommand("curl -s --max-time 5 -o /dev/null -w '%{http_code}' -u prometheus:nope " +
                       Url("http", "/metrics"));
   EXPECT_EQ(result.output, "401");
+}
+
+TEST_F(HttpServerAuthTest, pipelined_requests_wait_for_verification_in_order) {
+  // Each request needs its own bcrypt check (nothing is cached yet); the answers still come back
+  // in request order, and auth still comes before 404.
+  Client client(port_);
+  const std::string bad = BasicAuthHeader("prometheus", "wrong");
+  const std::string good = BasicAuthHeader("prometheus", "s3cret");
+  ASSERT_TRUE(client.Send("GET /metrics HTTP/1.1\r\nHost: t\r\n" + bad +
+                          "\r\nGET /nope HTTP/1.1\r\nHost: t\r\n" + good +
+                          "\r\nGET /metrics HTTP/1.1\r\nHost: t\r\n" + good +
+                          "\r\nGET /nope HTTP/1.1\r\nHost: t\r\n\r\n"));
+  for (int expected : {401, 404, 200, 401}) {
+    auto response = client.Read();
+    ASSERT_TRUE(response) << expected;
+    EXPECT_EQ(response->status, expected);
+  }
+  EXPECT_EQ(Stats().auth_failures, 2u);
+}
+
+// Basic auth with realistic bcrypt costs: verification runs off the event loop and is bounded.
+class HttpServerAuthLoadTest : public HttpServerTest {
+ protected:
+  // The server allows this many bcrypt checks queued or running at once (kMaxPendingVerifications
+  // in http_server.cc); further requests that need one get 429.
+  static constexpr int kSlots = 4;
+
+  void StartAuthServer(int cost) {
+    HttpServerOptions options = Options();
+    const std::string hash = BcryptHash("s3cret", cost);
+    ASSERT_FALSE(hash.empty());
+    options.basic_auth_users["prometheus"] = hash;
+    StartServer(options);
+  }
+
+  // Sends one request with a wrong password on each of `count` fresh connections, all before
+  // reading any answer, so the checks are requested concurrently.
+  std::vector<std::unique_ptr<Client>> SendBadPasswords(int count) {
+    std::vector<std::unique_ptr<Client>> clients;
+    for (int i = 0; i < count; ++i) {
+      clients.push_back(std::make_unique<Client>(port_));
+      EXPECT_TRUE(clients.back()->connected());
+    }
+    for (int i = 0; i < count; ++i) {
+      EXPECT_TRUE(
+          clients[i]->Get("/metrics", BasicAuthHeader("prometheus", "wrong-" + std::to_string(i))));
+    }
+    return clients;
+  }
+
+  const std::string good_ = BasicAuthHeader("prometheus", "s3cret");
+};
+
+TEST_F(HttpServerAuthLoadTest, bad_password_flood_does_not_stall_cached_requests) {
+  StartAuthServer(10);
+  // The first success is verified (off the loop) and cached.
+  auto warm = Fetch("/metrics", good_);
+  ASSERT_TRUE(warm);
+  ASSERT_EQ(warm->status, 200);
+
+  // Many more attacking connections than slots, each pipelining bursts of bad passwords and kept
+  // alive. Before verification moved off the loop, each of those requests blocked it ~50 ms, so a
+  // scraper waited behind every attacking connection for each step (accept, read) of its request.
+  constexpr int kAttackers = 8;
+  constexpr int kConnectionsPerAttacker = 2;
+  constexpr int kBurst = 4;
+  std::atomic<bool> stop{false};
+  std::atomic<int> unauthorized{0};
+  std::atomic<int> busy{0};
+  std::atomic<int> unexpected{0};
+  std::vector<std::thread> attackers;
+  // Joins the attackers even when an assertion below returns early.
+  struct Joiner {
+    std::atomic<bool>& stop;
+    std::vector<std::thread>& threads;
+    ~Joiner() {
+      stop = true;
+      for (auto& thread : threads) {
+        if (thread.joinable()) thread.join();
+      }
+    }
+  } joiner{stop, attackers};
+  const auto attack_end = Clock::now() + milliseconds(2000);
+  for (int a = 0; a < kAttackers; ++a) {
+    attackers.emplace_back([&, a] {
+      std::string burst;
+      for (int i = 0; i < kBurst; ++i) {
+        burst += "GET /metrics HTTP/1.1\r\nHost: t\r\n" +
+                 BasicAuthHeader("prometheus", "guess-" + std::to_string(a * kBurst + i)) + "\r\n";
+      }
+      std::unique_ptr<Client> clients[kConnectionsPerAttacker];
+      while (!stop.load() && Clock::now() < attack_end) {
+        for (auto& client : clients) {
+          if (!client) client = std::make_unique<Client>(port_);
+          if (!client->connected() || !client->Send(burst)) {
+            ++unexpected;
+            client.reset();
+          }
+        }
+        for (auto& client : clients) {
+          for (int i = 0; client && i < kBurst; ++i) {
+            auto response = client->Read(false, milliseconds(10000));
+            if (!response) {
+              ++unexpected;
+              client.reset();
+            } else if (response->status == 401) {
+              ++unauthorized;
+            } else if (response->status == 429) {
+              ++busy;
+            } else {
+              ++unexpected;
+            }
+          }
+        }
+      }
+    });
+  }
+
+  // Meanwhile a scraper with the (cached) valid credentials keeps getting quick answers, on
+  // fresh connections (accept + read + dispatch all need the loop) and on a kept-alive one.
+  int served = 0;
+  milliseconds slowest{0};
+  Client kept(port_);
+  ASSERT_TRUE(kept.connected());
+  while (Clock::now() < attack_end) {
+    for (bool fresh : {true, false}) {
+      const auto start = Clock::now();
+      std::optional<RawResponse> response;
+      if (fresh) {
+        response = Fetch("/metrics", good_);
+      } else if (kept.Get("/metrics", good_)) {
+        response = kept.Read();
+      }
+      const auto elapsed = std::chrono::duration_cast<milliseconds>(Clock::now() - start);
+      slowest = std::max(slowest, elapsed);
+      ASSERT_TRUE(response) << (fresh ? "fresh" : "kept-alive") << " after " << elapsed.count()
+                            << " ms";
+      EXPECT_EQ(response->status, 200);
+      EXPECT_LT(elapsed, milliseconds(1000)) << (fresh ? "fresh" : "kept-alive");
+      ++served;
+    }
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  stop = true;
+  for (auto& thread : attackers) thread.join();
+
+  EXPECT_GT(served, 10) << "slowest " << slowest.count() << " ms";
+  EXPECT_GT(unauthorized.load(), 0);
+  EXPECT_GT(busy.load(), 0);  // more attackers than slots
+  EXPECT_EQ(unexpected.load(), 0);
+  const auto failures = static_cast<std::uint64_t>(unauthorized.load() + busy.load());
+  const auto all_counted = [failures](const HttpServerStats& s) {
+    return s.auth_failures == failures;
+  };
+  EXPECT_TRUE(WaitForStats(all_counted)) << Stats().auth_failures << " vs " << failures;
+}
+
+TEST_F(HttpServerAuthLoadTest, verifications_beyond_the_limit_get_429) {
+  StartAuthServer(10);
+  constexpr int kClients = 3 * kSlots;
+  auto clients = SendBadPasswords(kClients);
+  int unauthorized = 0;
+  int busy = 0;
+  for (auto& client : clients) {
+    auto response = client->Read(false, milliseconds(10000));
+    ASSERT_TRUE(response);
+    if (response->status == 429) {
+      ++busy;
+      EXPECT_EQ(response->headers["retry-after"], "1");
+      EXPECT_EQ(response->headers.count("www-authenticate"), 0u);
+    } else {
+      EXPECT_EQ(response->status, 401);
+      EXPECT_EQ(response->headers["www-authenticate"], "Basic realm=\"tacho\"");
+      ++unauthorized;
+    }
+  }
+  EXPECT_GE(busy, 1);
+  EXPECT_GE(unauthorized, kSlots);  // the first ones to arrive were all verified
+  EXPECT_EQ(busy + unauthorized, kClients);
+  EXPECT_TRUE(WaitForStats([](const HttpServerStats& s) { return s.auth_failures == kClients; }));
+  // The 429 kept the connection open, and once the slots are free again a first login with the
+  // right password is verified normally.
+  for (auto& client : clients) {
+    ASSERT_TRUE(client->Get("/metrics", good_));
+    auto response = client->Read(false, milliseconds(10000));
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 200);
+  }
+}
+
+TEST_F(HttpServerAuthLoadTest, stop_during_verification_closes_the_connection) {
+  StartAuthServer(12);  // ~200 ms per check: the first is running, the others queued
+  auto clients = SendBadPasswords(kSlots);
+  ASSERT_TRUE(WaitForStats([](const HttpServerStats& s) { return s.requests == kSlots; }));
+  const auto start = Clock::now();
+  OnLoop([this] { server_->Stop(); });
+  // Stop waits for at most the check already running.
+  EXPECT_LT(Clock::now() - start, milliseconds(1000));
+  for (auto& client : clients) EXPECT_TRUE(client->WaitClosed());
+  EXPECT_TRUE(WaitForStats([](const HttpServerStats& s) { return s.open_connections == 0; }));
+  // Completions that were already on their way find nothing to do.
+  std::this_thread::sleep_for(milliseconds(300));
+  EXPECT_EQ(Stats().auth_failures, 0u);
+}
+
+TEST_F(HttpServerAuthLoadTest, destroying_server_during_verification_is_safe) {
+  StartAuthServer(12);
+  auto clients = SendBadPasswords(kSlots);
+  ASSERT_TRUE(WaitForStats([](const HttpServerStats& s) { return s.requests == kSlots; }));
+  const auto start = Clock::now();
+  OnLoop([this] { server_.reset(); });
+  EXPECT_LT(Clock::now() - start, milliseconds(1000));
+  for (auto& client : clients) EXPECT_TRUE(client->WaitClosed());
+  // The loop drains aborted operations and any late completion without touching freed state.
+  std::this_thread::sleep_for(milliseconds(300));
+  OnLoop([] {});
 }
 
 TEST_F(HttpServerTest, invalid_bcrypt_hash_is_rejected_at_start) {
