@@ -1,11 +1,13 @@
 #include "collectors/all.h"
 
 #include "collectors/process/process_collector.h"
+#include "collectors/redis/redis_collector.h"
 
 namespace tacho::collectors {
 
 void RegisterBuiltinCollectors(agent::CollectorRegistry& registry) {
   registry.Register(process::ProcessCollectorKind());
+  registry.Register(redis::RedisCollectorKind());
 }
 
 }  // namespace tacho::collectors
