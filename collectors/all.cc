@@ -1,5 +1,6 @@
 #include "collectors/all.h"
 
+#include "collectors/postgres/postgres_collector.h"
 #include "collectors/process/process_collector.h"
 #include "collectors/redis/redis_collector.h"
 
@@ -7,6 +8,7 @@ namespace tacho::collectors {
 
 void RegisterBuiltinCollectors(agent::CollectorRegistry& registry) {
   registry.Register(process::ProcessCollectorKind());
+  registry.Register(postgres::PostgresCollectorKind());
   registry.Register(redis::RedisCollectorKind());
 }
 
