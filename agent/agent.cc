@@ -6,16 +6,21 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "agent/build_info.h"
 #include "agent/logging.h"
 #include "exporters/exposition.h"
 #include "exporters/http_server.h"
+#include "exporters/notifier.h"
 
 namespace tacho::agent {
 
@@ -93,10 +98,19 @@ exporters::HttpServerOptions HttpOptions(const config::Config& config) {
 
 Expected<config::Config, config::Error> LoadConfig(const AgentOptions& options,
                                                    const CollectorRegistry& registry) {
+  config::KindSchemas schemas = registry.Schemas();
+  schemas.sections["alerts"] = &AlertsSchema();
   auto loaded = options.config_path.empty()
-                    ? config::LoadString(kEmbeddedConfig, "<embedded default>", registry.Schemas())
-                    : config::LoadFile(options.config_path, registry.Schemas());
+                    ? config::LoadString(kEmbeddedConfig, "<embedded default>", schemas)
+                    : config::LoadFile(options.config_path, schemas);
   if (!loaded) return loaded.error();
+  // Several webhook secrets (one per line) are redacted one by one too.
+  for (const config::Section& hook : loaded->sections["alerts"].GetTableList("webhook")) {
+    std::istringstream lines(hook.GetString("secret"));
+    for (std::string line; std::getline(lines, line);) {
+      if (line.find_first_not_of(" \t\r") != std::string::npos) loaded->secrets.push_back(line);
+    }
+  }
   if (!options.listen_override.empty()) loaded->agent.listen = options.listen_override;
   if (!options.log_level_override.empty()) loaded->agent.log_level = options.log_level_override;
   return loaded;
@@ -120,6 +134,10 @@ Expected<std::vector<std::shared_ptr<CollectorRuntime>>, config::Error> Agent::B
     if (!collector) return collector.error();
     runtimes.push_back(std::make_shared<CollectorRuntime>(io_, store_, instance, *kind,
                                                           std::move(collector.value())));
+  }
+  if (auto it = config.sections.find("alerts"); it != config.sections.end()) {
+    if (auto rules = LoadRules(it->second); !rules) return rules.error();
+    if (auto notify = exporters::LoadNotifierConfig(it->second); !notify) return notify.error();
   }
   return runtimes;
 }
@@ -197,6 +215,8 @@ int Agent::Run(config::Config config) {
                kVersion, kRevision, tls ? "https" : "http", bound, scheduler_.runtimes().size(),
                config_.source);
   scheduler_.Start();
+  external_url_ = std::string(tls ? "https" : "http") + "://" + bound;
+  ApplyAlerts();
 
   asio::signal_set signals(io_, SIGINT, SIGTERM, SIGHUP);
   std::function<void(const boost::system::error_code&, int)> on_signal =
@@ -241,6 +261,7 @@ void Agent::Reload() {
       }
       ApplyConfig(std::move(loaded.value()), std::move(runtimes.value()));
       scheduler_.Start();
+      ApplyAlerts();
       spdlog::info("configuration reloaded: {} collector instance(s)",
                    scheduler_.runtimes().size());
       return;
@@ -256,6 +277,9 @@ void Agent::Shutdown() {
   if (stopping_) return;
   stopping_ = true;
   if (http_) http_->Stop();
+  alerts_timer_.cancel();
+  if (notifier_) notifier_->Stop();
+  if (rules_.Changed()) SaveAlertState();
   scheduler_.Stop();
   WaitForCollectionsThenStop(std::chrono::steady_clock::now() + kShutdownGrace);
 }
@@ -290,6 +314,12 @@ std::string Agent::RenderMetrics() {
                static_cast<double>(s.open_connections));
   }
   if (scrape_time_) scrape_time_(self);
+  if (rules_.rule_count() > 0) rules_.WriteMetrics(self);
+  if (notifier_) {
+    notifier_->WriteMetrics(self, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      system_clock::now().time_since_epoch())
+                                      .count());
+  }
   const auto self_rendered = RenderFamilies(self.Take());
   const auto snapshots = store_.All();
   std::vector<const std::vector<RenderedFamily>*> parts{&self_rendered};
@@ -355,6 +385,8 @@ std::string Agent::RenderLandingPage() const {
          kVersion + " (" + kRevision + ")</p>\n<ul>" +
          "<li><a href=\"/metrics\">/metrics</a> (latest snapshot; never queries a target)</li>"
          "<li><a href=\"/api/v1/status\">/api/v1/status</a></li>"
+         "<li><a href=\"/api/v1/alerts\">/api/v1/alerts</a></li>"
+         "<li><a href=\"/api/v1/rules\">/api/v1/rules</a></li>"
          "<li><a href=\"/healthz\">/healthz</a></li><li><a href=\"/readyz\">/readyz</a></li>"
          "</ul>\n<table><tr><th>kind</th><th>name</th><th>state</th><th>last success</th>"
          "<th>last error</th></tr>\n" +
@@ -390,9 +422,113 @@ void Agent::InstallRoutes() {
   http_->Handle("/api/v1/status", [this](const HttpRequest&) {
     return HttpResponse{.content_type = "application/json", .body = RenderStatusJson()};
   });
+  http_->Handle("/api/v1/alerts", [this](const HttpRequest&) {
+    return HttpResponse{.content_type = "application/json", .body = rules_.AlertsJson()};
+  });
+  http_->Handle("/api/v1/rules", [this](const HttpRequest&) {
+    return HttpResponse{.content_type = "application/json",
+                        .body = rules_.RulesJson(config_.source)};
+  });
   http_->Handle("/", [this](const HttpRequest&) {
     return HttpResponse{.content_type = "text/html; charset=utf-8", .body = RenderLandingPage()};
   });
+}
+
+// --------------------------------------------------------------------------------------------
+// Alerts
+
+namespace {
+
+promql::Timestamp ToMs(system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+std::string AlertStatePath(const config::Config& config) {
+  return config.agent.state_dir + "/alerts-state.json";
+}
+
+}  // namespace
+
+void Agent::ApplyAlerts() {
+  auto section = config_.sections.find("alerts");
+  if (section == config_.sections.end()) return;
+  const config::Section& alerts = section->second;
+  auto rules = LoadRules(alerts);
+  auto notify = exporters::LoadNotifierConfig(alerts);
+  if (!rules || !notify) return;  // Build() validated both
+  const auto interval = alerts.GetDuration("interval");
+  alerts_interval_ = interval;
+  rules_.SetRules(std::move(rules.value()), interval);
+  if (!alert_state_loaded_) {
+    alert_state_loaded_ = true;
+    std::ifstream in(AlertStatePath(config_));
+    if (in) {
+      std::stringstream buffer;
+      buffer << in.rdbuf();
+      if (Status s = rules_.LoadState(buffer.str()); !s.ok()) {
+        spdlog::warn("ignoring alert state {}: {}", AlertStatePath(config_), s.message());
+      }
+    }
+  }
+  if (notify->external_url.empty()) notify->external_url = external_url_;
+  alerts_url_ = notify->external_url;
+  if (!notify->empty() || notifier_) {
+    if (!notifier_) notifier_ = std::make_unique<exporters::Notifier>(io_);
+    notifier_->Configure(std::move(notify.value()), config_.agent.state_dir);
+  }
+  spdlog::info("alerts: {} rule(s) evaluated every {}", rules_.rule_count(),
+               config::FormatDuration(interval));
+  ScheduleAlerts();
+}
+
+void Agent::ScheduleAlerts() {
+  if (stopping_ || rules_.rule_count() == 0) return;
+  alerts_timer_.expires_after(alerts_interval_);
+  alerts_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopping_) return;
+    EvaluateAlerts();
+    ScheduleAlerts();
+  });
+}
+
+void Agent::EvaluateAlerts() {
+  const promql::Timestamp now = ToMs(system_clock::now());
+  std::vector<std::string> live;
+  for (const auto& [name, snapshot] : store_.All()) {
+    rules_.IngestOnce(name, snapshot->families, ToMs(snapshot->taken_at));
+    live.push_back(name);
+  }
+  // tacho's own series (tacho_collector_errors_total, process_*) are readable by rules too.
+  MetricSink self;
+  WriteSelfMetrics(self, scheduler_.runtimes(), health_);
+  if (scrape_time_) scrape_time_(self);
+  rules_.IngestOnce("__self__", self.Take(), now);
+  live.push_back("__self__");
+  rules_.RetireSourcesExcept(live, now);
+  rules_.Evaluate(now);
+  if (notifier_) notifier_->Update(rules_.Notifications(alerts_url_), now);
+  if (rules_.Changed()) SaveAlertState();
+}
+
+void Agent::SaveAlertState() {
+  static bool warned = false;
+  const std::string path = AlertStatePath(config_);
+  const std::string tmp = path + ".tmp";
+  std::error_code ec;
+  std::filesystem::create_directories(config_.agent.state_dir, ec);
+  const std::string state = rules_.SaveState();
+  std::ofstream out(tmp, std::ios::trunc);
+  out << state;
+  out.close();
+  if (!out || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    if (!warned) {
+      spdlog::warn("cannot write alert state to {}: {}; a restart will forget active alerts",
+                   path, std::strerror(errno));
+      warned = true;
+    }
+    return;
+  }
+  warned = false;
 }
 
 }  // namespace tacho::agent

@@ -8,8 +8,10 @@
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "agent/collector_registry.h"
+#include "agent/rule_engine.h"
 #include "agent/scheduler.h"
 #include "agent/self_metrics.h"
 #include "agent/snapshot.h"
@@ -17,6 +19,7 @@
 
 namespace tacho::exporters {
 class HttpServer;
+class Notifier;
 }
 
 namespace tacho::agent {
@@ -63,6 +66,12 @@ class Agent {
   std::string RenderMetrics();
   std::string RenderStatusJson() const;
   std::string RenderLandingPage() const;
+  // Alerts (agent/rule_engine.h, exporters/notifier.h): applied after every (re)load, evaluated
+  // every [alerts] interval on the event loop over the latest snapshots and self-metrics.
+  void ApplyAlerts();
+  void ScheduleAlerts();
+  void EvaluateAlerts();
+  void SaveAlertState();
 
   const CollectorRegistry& registry_;
   AgentOptions options_;
@@ -73,6 +82,13 @@ class Agent {
   std::unique_ptr<exporters::HttpServer> http_;
   config::Config config_;
   AgentHealth health_;
+  RuleEngine rules_;
+  std::unique_ptr<exporters::Notifier> notifier_;
+  boost::asio::steady_timer alerts_timer_{io_};
+  std::string external_url_;  // http(s)://<bound address>
+  std::string alerts_url_;    // [alerts] external_url, or external_url_
+  std::chrono::milliseconds alerts_interval_{15000};
+  bool alert_state_loaded_ = false;
   bool stopping_ = false;
 };
 

@@ -11,6 +11,8 @@
 #include "agent/agent.h"
 #include "agent/build_info.h"
 #include "agent/logging.h"
+#include "agent/rules.h"
+#include "agent/rules_cli.h"
 #include "collectors/all.h"
 #include "collectors/process/self_metrics.h"
 
@@ -32,6 +34,9 @@ constexpr const char* kUsage = R"(usage: tacho [options]
   --log-level LEVEL           override [agent] log_level (trace, debug, info, warn, error)
   --version                   print the version and exit
   --help                      this text
+
+  tacho rules export [--config FILE]   the alert rules as a Prometheus rule file
+  tacho rules eval --samples FILE --time SECONDS EXPR...   (for tests) evaluate over samples
 
 signals: SIGHUP reloads the configuration (an invalid one keeps the old running);
 SIGTERM and SIGINT stop gracefully.
@@ -100,6 +105,12 @@ int main(int argc, char** argv) {
   // A peer closing a socket must surface as an error code, never kill the agent.
   signal(SIGPIPE, SIG_IGN);
 
+  if (argc > 1 && std::string_view(argv[1]) == "rules") {
+    tacho::agent::CollectorRegistry registry;
+    tacho::collectors::RegisterBuiltinCollectors(registry);
+    return tacho::agent::RunRulesCommand(argc - 1, argv + 1, registry);
+  }
+
   CommandLine cl;
   if (std::string err = Parse(argc, argv, cl); !err.empty()) {
     std::fprintf(stderr, "tacho: %s\n\n%s", err.c_str(), kUsage);
@@ -118,7 +129,13 @@ int main(int argc, char** argv) {
   tacho::collectors::RegisterBuiltinCollectors(registry);
 
   if (cl.print_sample) {
-    std::fputs(tacho::config::GenerateSample(registry.SampleKinds()).c_str(), stdout);
+    const std::vector<tacho::config::SampleSection> sections = {
+        {"alerts",
+         "alerts: rules evaluated in the agent (a PromQL subset; the default pack is built in, "
+         "its thresholds below) and notifications to webhooks and Alertmanagers. See README "
+         "'Alerts'.",
+         &tacho::agent::AlertsSchema()}};
+    std::fputs(tacho::config::GenerateSample(registry.SampleKinds(), sections).c_str(), stdout);
     return 0;
   }
   if (!cl.check_config.empty()) {

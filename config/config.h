@@ -153,7 +153,15 @@ struct SampleKind {
   std::string description;
   const Schema* schema;
 };
-std::string GenerateSample(const std::vector<SampleKind>& kinds);
+// A declared top-level table (such as [alerts]): its scalar keys uncommented with their
+// defaults, its table lists as commented examples.
+struct SampleSection {
+  std::string name;
+  std::string description;
+  const Schema* schema;
+};
+std::string GenerateSample(const std::vector<SampleKind>& kinds,
+                           const std::vector<SampleSection>& sections = {});
 // The block for one kind only (what collectors/<kind>/sample.toml holds).
 std::string GenerateKindSample(const SampleKind& kind);
 
