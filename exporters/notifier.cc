@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -39,20 +40,6 @@ Timestamp NowMs() {
       .count();
 }
 
-// Retry-After: delay-seconds or an HTTP-date (RFC 9110). Returns ms, or -1.
-std::int64_t ParseRetryAfter(const std::string& value, Timestamp now) {
-  if (value.empty()) return -1;
-  if (std::all_of(value.begin(), value.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
-    return std::stoll(value) * 1000;
-  }
-  std::tm tm{};
-  std::istringstream in(value);
-  in >> std::get_time(&tm, "%a, %d %b %Y %H:%M:%S");
-  if (in.fail()) return -1;
-  const Timestamp at = static_cast<Timestamp>(timegm(&tm)) * 1000;
-  return std::max<std::int64_t>(0, at - now);
-}
-
 bool Retryable(const HttpPostResult& r) {
   return r.status == 0 || r.status == 408 || r.status == 429 || r.status >= 500;
 }
@@ -65,6 +52,25 @@ std::string FailureReason(const HttpPostResult& r) {
 }
 
 }  // namespace
+
+namespace detail {
+
+std::int64_t ParseRetryAfter(const std::string& value, Timestamp now) {
+  if (value.empty()) return -1;
+  if (std::all_of(value.begin(), value.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+    // Clamped: a value too long for std::stoll would otherwise throw.
+    if (value.size() > 10) return 9'999'999'999LL * 1000;
+    return std::stoll(value) * 1000;
+  }
+  std::tm tm{};
+  std::istringstream in(value);
+  in >> std::get_time(&tm, "%a, %d %b %Y %H:%M:%S");
+  if (in.fail()) return -1;
+  const Timestamp at = static_cast<Timestamp>(timegm(&tm)) * 1000;
+  return std::max<std::int64_t>(0, at - now);
+}
+
+}  // namespace detail
 
 // --------------------------------------------------------------------------------------------
 // Configuration
@@ -412,7 +418,7 @@ void Notifier::OnDelivered(const std::string& receiver, const std::string& id,
                                        static_cast<double>(r.config.max_backoff.count()));
   std::int64_t delay = static_cast<std::int64_t>(
       base / 2 + std::uniform_real_distribution<double>(0, base / 2)(rng));
-  const std::int64_t retry_after = ParseRetryAfter(result.retry_after, now);
+  const std::int64_t retry_after = detail::ParseRetryAfter(result.retry_after, now);
   if (retry_after >= 0) delay = std::max(delay, retry_after);
   e->next_attempt_ms = now + delay;
   if (e->attempts == 1 || e->attempts % 10 == 0) {

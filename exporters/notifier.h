@@ -63,6 +63,12 @@ struct NotifierConfig {
 // never appear in errors.
 Expected<NotifierConfig, config::Error> LoadNotifierConfig(const config::Section& alerts);
 
+namespace detail {
+// Retry-After: delay-seconds or an IMF-fixdate HTTP-date (RFC 9110). Returns the delay in ms
+// from `now` (0 for a date in the past), or -1 when empty or unparseable.
+std::int64_t ParseRetryAfter(const std::string& value, agent::promql::Timestamp now);
+}  // namespace detail
+
 // Thread-safety: every method must be called on the event-loop thread of `io`.
 class Notifier {
  public:

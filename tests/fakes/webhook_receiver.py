@@ -3,13 +3,18 @@
 to fail its first N requests.
 
   webhook_receiver.py --port-file F --record FILE [--port P] [--fail N] [--fail-status 503]
-                      [--retry-after SECONDS] [--cert PEM --key PEM]
+                      [--retry-after SECONDS] [--retry-after-date SECONDS]
+                      [--cert PEM --key PEM]
+
+Failed answers carry Retry-After: SECONDS verbatim with --retry-after, or an HTTP-date SECONDS
+from now with --retry-after-date.
 
 Binds 127.0.0.1 (port 0 unless --port; HTTPS with --cert/--key), writes the port to F once listening, and appends one
 JSON object per request to FILE: {"time": unix seconds, "path", "status" (what it answered),
 "headers": {lower-case name: value}, "body": the raw body as text}.
 """
 import argparse
+import email.utils
 import json
 import os
 import threading
@@ -25,6 +30,7 @@ def main():
     p.add_argument("--fail", type=int, default=0)
     p.add_argument("--fail-status", type=int, default=503)
     p.add_argument("--retry-after", default="")
+    p.add_argument("--retry-after-date", type=float, default=None)
     p.add_argument("--cert", default="")
     p.add_argument("--key", default="")
     args = p.parse_args()
@@ -48,6 +54,9 @@ def main():
             self.send_response(status)
             if failing and args.retry_after:
                 self.send_header("Retry-After", args.retry_after)
+            elif failing and args.retry_after_date is not None:
+                self.send_header("Retry-After", email.utils.formatdate(
+                    time.time() + args.retry_after_date, usegmt=True))
             self.send_header("Content-Length", "0")
             self.end_headers()
 

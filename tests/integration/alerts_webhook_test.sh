@@ -3,7 +3,8 @@
 # (tests/fakes/webhook_receiver.py): the Alertmanager v4 payload field by field, the
 # fingerprint, both signatures verified with openssl, grouping, group_wait, repeat_interval,
 # resolved notifications, retries (a receiver failing 3 times then accepting gets it once),
-# 4xx not retried, and a receiver that is down while tacho is killed with SIGKILL and restarted
+# Retry-After honoured (delay-seconds and HTTP-date), retry.max_age expiry (dropped, counted,
+# removed from the outbox), 4xx not retried, and a receiver that is down while tacho is killed with SIGKILL and restarted
 # (delivered after the restart with the same webhook-id, nothing re-paged).
 # The alert condition is a process: a copy of sleep named tacho-alert-probe.
 # Usage: alerts_webhook_test.sh /path/to/tacho
@@ -64,6 +65,9 @@ start_receiver main
 start_receiver flaky --fail 3
 start_receiver reject --fail 1000 --fail-status 400
 start_receiver am
+start_receiver slow --fail 1 --retry-after 3
+start_receiver dated --fail 1 --retry-after-date 3
+start_receiver dead --fail 1000000
 # HTTPS: a self-signed certificate for 127.0.0.1; trusted through ca_file only.
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
   -addext "subjectAltName=IP:127.0.0.1" -keyout "$WORK/tls.key" -out "$WORK/tls.crt" >/dev/null 2>&1
@@ -140,6 +144,32 @@ repeat_interval = "1h"
 [[alerts.alertmanager]]
 name = "am"
 url = "http://127.0.0.1:$(cat "$WORK/am.port")/am/"
+
+[[alerts.webhook]]
+name = "slow"
+url = "http://127.0.0.1:$(cat "$WORK/slow.port")/"
+group_by = []
+group_wait = "0s"
+repeat_interval = "1h"
+retry.initial_backoff = "100ms"
+
+[[alerts.webhook]]
+name = "dated"
+url = "http://127.0.0.1:$(cat "$WORK/dated.port")/"
+group_by = []
+group_wait = "0s"
+repeat_interval = "1h"
+retry.initial_backoff = "100ms"
+
+[[alerts.webhook]]
+name = "dead"
+url = "http://127.0.0.1:$(cat "$WORK/dead.port")/"
+group_by = []
+group_wait = "0s"
+repeat_interval = "1h"
+retry.max_age = "3s"
+retry.initial_backoff = "200ms"
+retry.max_backoff = "500ms"
 
 [[alerts.webhook]]
 name = "reject"
@@ -270,7 +300,37 @@ first=r[0]['headers']['webhook-id']
 same=[x for x in r if x['headers']['webhook-id']==first]
 assert [x['status'] for x in same]==[503,503,503,200], [x['status'] for x in same]
 assert same[0]['body']==same[3]['body']"
+# Retry-After: 'slow' answered 503 with Retry-After: 3 once; 'dated' the same as an HTTP-date
+# 3s ahead (whole seconds, so >= ~2s). The backoff alone (100ms) would retry at once.
+retry_gap() {  # retry_gap NAME MIN: the 2nd attempt came MIN..60 s after the 1st, and was accepted
+  python3 -c "
+import json
+r=[json.loads(l) for l in open('$WORK/$1.jsonl')]
+assert [x['status'] for x in r[:2]]==[503,200], [x['status'] for x in r]
+assert r[0]['headers']['webhook-id']==r[1]['headers']['webhook-id']
+gap=r[1]['time']-r[0]['time']
+assert $2<=gap<60, gap"
+}
+retried_after() { wait_for 30 has_records "$WORK/$1.jsonl" 2 && retry_gap "$1" "$2"; }
+check "Retry-After delay-seconds (3): the retry comes no sooner" retried_after slow 2.9
+check "Retry-After HTTP-date (3s ahead): the retry comes no sooner" retried_after dated 1.9
+# retry.max_age = 3s against a receiver that always fails: retried, then dropped as expired.
+expired() { curl -fsS "http://$ADDR/metrics" | grep -q '^tacho_notifications_dropped_total{receiver="dead",integration="webhook",reason="expired"} 1$'; }
+check "retry.max_age: the notification is dropped and counted as expired" wait_for 30 expired
+dead_n=$(records "$WORK/dead.jsonl")
+check "retry.max_age: retried until then (several attempts, the last within ~max_age)" python3 -c "
+import json
+r=[json.loads(l) for l in open('$WORK/dead.jsonl')]
+assert len(r)>=3 and len({x['headers']['webhook-id'] for x in r})==1, len(r)
+assert r[-1]['time']-r[0]['time']<15, r[-1]['time']-r[0]['time']"
+dead_outbox() { ! grep -q '"receiver":"dead"' "$WORK/state-a/outbox/"*.msg 2>/dev/null; }
+check "retry.max_age: removed from the outbox" dead_outbox
+dead_queue() { curl -fsS "http://$ADDR/metrics" | grep -q '^tacho_notification_queue_length{receiver="dead",integration="webhook"} 0$'; }
+check "retry.max_age: the queue length is 0" dead_queue
+dead_outbox || { ls -la "$WORK/state-a/outbox/"; grep -l '"receiver":"dead"' "$WORK/state-a/outbox/"*.msg | xargs head -c 300; }
+dead_queue || curl -fsS "http://$ADDR/metrics" | grep 'receiver="dead"'
 sleep 2
+check "retry.max_age: no attempt after the drop" test "$(records "$WORK/dead.jsonl")" -eq "$dead_n"
 check "reject receiver: a 400 is not retried (each webhook-id once)" python3 -c "
 import json
 r=[json.loads(l) for l in open('$WORK/reject.jsonl')]
