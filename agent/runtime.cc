@@ -43,13 +43,7 @@ CollectorRuntime::~CollectorRuntime() {
 
 void CollectorRuntime::Schedule(std::chrono::milliseconds first_delay) {
   next_tick_ = steady_clock::now() + first_delay;
-  tick_timer_.expires_at(next_tick_);
-  tick_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
-    auto self = weak.lock();
-    if (ec || !self || self->retired_) return;
-    self->CollectNow();
-    self->ScheduleNext();
-  });
+  ArmTick();
 }
 
 void CollectorRuntime::ScheduleNext() {
@@ -61,6 +55,10 @@ void CollectorRuntime::ScheduleNext() {
     const auto behind = (now - next_tick_) / interval_ + 1;
     next_tick_ += interval_ * behind;
   }
+  ArmTick();
+}
+
+void CollectorRuntime::ArmTick() {
   tick_timer_.expires_at(next_tick_);
   tick_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
     auto self = weak.lock();

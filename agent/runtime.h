@@ -69,6 +69,8 @@ class CollectorRuntime : public std::enable_shared_from_this<CollectorRuntime> {
 
  private:
   void ScheduleNext();
+  // Waits for next_tick_, then collects and schedules the tick after.
+  void ArmTick();
   void OnDeadline(std::uint64_t generation);
   void OnDone(std::uint64_t generation, Status status,
               std::vector<prometheus::MetricFamily> families, std::size_t conflicts,

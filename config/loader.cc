@@ -55,7 +55,7 @@ class Loader {
                                  Section& out) {
     out.SetPosition(Pos(table.source()));
     std::set<std::string> seen;
-    std::map<std::string, std::vector<std::string>> secret_forms;  // key -> forms used
+    std::map<std::string, std::string> secret_forms;  // secret key -> the form that set it
     if (auto err = LoadEntries(table, schema, context, path, "", out, seen, secret_forms)) {
       return err;
     }
@@ -83,7 +83,7 @@ class Loader {
                                    const std::string& context, const std::string& path,
                                    const std::string& prefix, Section& out,
                                    std::set<std::string>& seen,
-                                   std::map<std::string, std::vector<std::string>>& secret_forms) {
+                                   std::map<std::string, std::string>& secret_forms) {
     for (auto&& [k, node] : table) {
       const std::string full = prefix + std::string(k.str());
       const Position key_pos = Pos(k.source());
@@ -93,9 +93,9 @@ class Loader {
         if (spec->secret) {
           if (auto used = secret_forms.find(full); used != secret_forms.end()) {
             return Error{key_pos, "set only one of " + Quote(full) + " and " +
-                                      Quote(used->second.front()) + " in " + context};
+                                      Quote(used->second) + " in " + context};
           }
-          secret_forms[full].push_back(full);
+          secret_forms[full] = full;
           if (const auto* s = std::get_if<std::string>(&value.value())) RecordSecret(*s);
         }
         out.Set(full, std::move(value.value()), key_pos, true);
@@ -105,7 +105,7 @@ class Loader {
       if (auto secret = SecretIndirection(schema, full)) {
         auto [spec, suffix] = *secret;
         if (auto used = secret_forms.find(spec->name); used != secret_forms.end()) {
-          return Error{key_pos, "set only one of " + Quote(used->second.front()) + " and " +
+          return Error{key_pos, "set only one of " + Quote(used->second) + " and " +
                                     Quote(full) + " in " + context};
         }
         if (!node.is_string()) {
@@ -135,7 +135,7 @@ class Loader {
         RecordSecret(value);
         out.Set(spec->name, value, key_pos, true);
         seen.insert(spec->name);
-        secret_forms[spec->name].push_back(full);
+        secret_forms[spec->name] = full;
         continue;
       }
       if (const toml::table* sub = node.as_table(); sub != nullptr && HasPrefix(schema, full + ".")) {
