@@ -14,6 +14,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "agent/build_info.h"
@@ -96,6 +98,40 @@ exporters::HttpServerOptions HttpOptions(const config::Config& config) {
 
 }  // namespace
 
+Expected<std::vector<PoolLink>, config::Error> PoolLinks(const config::Config& config) {
+  // Which kinds an instance of each kind may name as its upstream.
+  static const std::map<std::string, std::set<std::string>> kAllowed = {
+      {"app_pool", {"pgbouncer", "postgres"}},
+      {"pgbouncer", {"postgres"}},
+  };
+  std::map<std::string, std::string> kinds;
+  for (const config::CollectorInstance& instance : config.collectors) {
+    kinds[instance.name] = instance.kind;
+  }
+  std::vector<PoolLink> links;
+  for (const config::CollectorInstance& instance : config.collectors) {
+    PoolLink link{instance.name, instance.kind, ""};
+    auto allowed = kAllowed.find(instance.kind);
+    if (allowed != kAllowed.end() && instance.section.Has("upstream")) {
+      link.upstream = instance.section.GetString("upstream");
+      auto it = kinds.find(link.upstream);
+      std::string expected;
+      for (const std::string& k : allowed->second) expected += (expected.empty() ? "" : " or ") + k;
+      if (it == kinds.end()) {
+        return instance.section.ErrorAt("upstream", "no collector instance named '" +
+                                                        link.upstream + "' (expected a " +
+                                                        expected + " instance)");
+      }
+      if (allowed->second.count(it->second) == 0) {
+        return instance.section.ErrorAt("upstream", "'" + link.upstream + "' is a " + it->second +
+                                                        " instance; expected " + expected);
+      }
+    }
+    links.push_back(std::move(link));
+  }
+  return links;
+}
+
 Expected<config::Config, config::Error> LoadConfig(const AgentOptions& options,
                                                    const CollectorRegistry& registry) {
   config::KindSchemas schemas = registry.Schemas();
@@ -126,6 +162,7 @@ Agent::~Agent() = default;
 
 Expected<std::vector<std::shared_ptr<CollectorRuntime>>, config::Error> Agent::Build(
     const config::Config& config) {
+  if (auto links = PoolLinks(config); !links) return links.error();
   std::vector<std::shared_ptr<CollectorRuntime>> runtimes;
   for (const config::CollectorInstance& instance : config.collectors) {
     const CollectorKind* kind = registry_.Find(instance.kind);
@@ -146,6 +183,7 @@ void Agent::ApplyConfig(config::Config config,
                         std::vector<std::shared_ptr<CollectorRuntime>> runtimes) {
   SetRedactedSecrets(config.secrets);
   SetupLogging(config.agent.log_level, config.agent.log_format);
+  pool_links_ = PoolLinks(config).value();
   config_ = std::move(config);
   scheduler_.Replace(std::move(runtimes));
   health_.config_last_reload_successful = true;
@@ -387,6 +425,7 @@ std::string Agent::RenderLandingPage() const {
          "<li><a href=\"/api/v1/status\">/api/v1/status</a></li>"
          "<li><a href=\"/api/v1/alerts\">/api/v1/alerts</a></li>"
          "<li><a href=\"/api/v1/rules\">/api/v1/rules</a></li>"
+         "<li><a href=\"/api/v1/pools\">/api/v1/pools</a></li>"
          "<li><a href=\"/healthz\">/healthz</a></li><li><a href=\"/readyz\">/readyz</a></li>"
          "</ul>\n<table><tr><th>kind</th><th>name</th><th>state</th><th>last success</th>"
          "<th>last error</th></tr>\n" +
@@ -428,6 +467,10 @@ void Agent::InstallRoutes() {
   http_->Handle("/api/v1/rules", [this](const HttpRequest&) {
     return HttpResponse{.content_type = "application/json",
                         .body = rules_.RulesJson(config_.source)};
+  });
+  http_->Handle("/api/v1/pools", [this](const HttpRequest&) {
+    return HttpResponse{.content_type = "application/json",
+                        .body = PoolsJson(ReadPools(store_.All()), pool_links_)};
   });
   http_->Handle("/", [this](const HttpRequest&) {
     return HttpResponse{.content_type = "text/html; charset=utf-8", .body = RenderLandingPage()};

@@ -2,15 +2,15 @@
 // reloads on SIGHUP and stops on SIGTERM/SIGINT.
 #pragma once
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
-
 #include "agent/collector_registry.h"
+#include "agent/pool_chains.h"
 #include "agent/rule_engine.h"
 #include "agent/scheduler.h"
 #include "agent/self_metrics.h"
@@ -20,7 +20,7 @@
 namespace tacho::exporters {
 class HttpServer;
 class Notifier;
-}
+}  // namespace tacho::exporters
 
 namespace tacho::agent {
 
@@ -37,6 +37,11 @@ using ScrapeTimeMetrics = std::function<void(MetricSink&)>;
 
 // The embedded default configuration used when no --config is given.
 extern const char* const kEmbeddedConfig;
+
+// The pool chain links of a configuration (the `upstream` keys), validated: an upstream must
+// name an instance of a kind that may be one (app_pool -> pgbouncer|postgres, pgbouncer ->
+// postgres); the error points at the key.
+Expected<std::vector<PoolLink>, config::Error> PoolLinks(const config::Config& config);
 
 // Loads the configuration named by the options (or the embedded default).
 Expected<config::Config, config::Error> LoadConfig(const AgentOptions& options,
@@ -81,6 +86,7 @@ class Agent {
   Scheduler scheduler_{io_};
   std::unique_ptr<exporters::HttpServer> http_;
   config::Config config_;
+  std::vector<PoolLink> pool_links_;
   AgentHealth health_;
   RuleEngine rules_;
   std::unique_ptr<exporters::Notifier> notifier_;

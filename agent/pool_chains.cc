@@ -1,0 +1,181 @@
+#include "agent/pool_chains.h"
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <set>
+#include <string_view>
+#include <tuple>
+
+namespace tacho::agent {
+
+namespace json = boost::json;
+
+namespace {
+
+std::string_view LabelValue(const prometheus::ClientMetric& m, std::string_view name) {
+  for (const auto& l : m.label) {
+    if (l.name == name) return l.value;
+  }
+  return {};
+}
+
+std::optional<double>* Field(PoolSample& p, std::string_view family) {
+  static const std::map<std::string_view, std::optional<double> PoolSample::*> kFields = {
+      {"tacho_pool_size", &PoolSample::size},
+      {"tacho_pool_in_use", &PoolSample::in_use},
+      {"tacho_pool_idle", &PoolSample::idle},
+      {"tacho_pool_waiting", &PoolSample::waiting},
+      {"tacho_pool_max_wait_seconds", &PoolSample::max_wait_seconds},
+      {"tacho_pool_blocked", &PoolSample::blocked},
+      {"tacho_pool_idle_in_transaction", &PoolSample::idle_in_transaction},
+      {"tacho_pool_idle_in_transaction_max_age_seconds",
+       &PoolSample::idle_in_transaction_max_age_seconds},
+      {"tacho_pool_waits_total", &PoolSample::waits_total},
+      {"tacho_pool_wait_seconds_total", &PoolSample::wait_seconds_total},
+      {"tacho_pool_timeouts_total", &PoolSample::timeouts_total},
+  };
+  auto it = kFields.find(family);
+  return it == kFields.end() ? nullptr : &(p.*(it->second));
+}
+
+double Value(const prometheus::ClientMetric& m, prometheus::MetricType type) {
+  switch (type) {
+    case prometheus::MetricType::Counter:
+      return m.counter.value;
+    case prometheus::MetricType::Gauge:
+      return m.gauge.value;
+    default:
+      return m.untyped.value;
+  }
+}
+
+json::value Number(const std::optional<double>& v) {
+  return v ? json::value(*v) : json::value(nullptr);
+}
+
+std::optional<double> Utilization(const PoolSample& p) {
+  if (!p.size || *p.size <= 0 || !p.in_use) return std::nullopt;
+  return *p.in_use / *p.size;
+}
+
+json::object PoolJson(const PoolView& v) {
+  const PoolSample& p = v.sample;
+  json::object o{{"target", v.target},
+                 {"kind", p.kind},
+                 {"pool", p.pool},
+                 {"size", Number(p.size)},
+                 {"in_use", Number(p.in_use)},
+                 {"idle", Number(p.idle)},
+                 {"waiting", Number(p.waiting)},
+                 {"max_wait_seconds", Number(p.max_wait_seconds)},
+                 {"utilization", Number(Utilization(p))},
+                 {"saturated", PoolSaturated(p)}};
+  if (!Utilization(p)) {
+    o["no_utilization_reason"] = p.no_limit == NoLimit::kUnlimited ? "unlimited" : "unknown_limit";
+  }
+  return o;
+}
+
+// The pools of an instance that stand for it in a chain: a server's own connection slots
+// rather than its per-application views.
+bool InChain(const PoolSample& p) {
+  if (p.kind == "postgres") return p.pool == "connections";
+  if (p.kind == "redis") return p.pool == "clients";
+  return true;
+}
+
+// How close a pool is to its limit, for choosing a layer's worst pool.
+double Pressure(const PoolSample& p) {
+  double pressure = Utilization(p).value_or(0);
+  if (PoolSaturated(p)) pressure += 1;
+  if (p.waiting) pressure += *p.waiting;
+  return pressure;
+}
+
+}  // namespace
+
+std::vector<PoolView> ReadPools(
+    const std::map<std::string, std::shared_ptr<const Snapshot>>& snapshots) {
+  std::map<std::tuple<std::string, std::string, std::string>, PoolView> pools;
+  for (const auto& [instance, snapshot] : snapshots) {
+    if (!snapshot) continue;
+    for (const prometheus::MetricFamily& family : snapshot->families) {
+      const bool unavailable = family.name == "tacho_pool_utilization_unavailable";
+      if (family.name.rfind(kPoolFamilyPrefix, 0) != 0) continue;
+      for (const prometheus::ClientMetric& m : family.metric) {
+        std::string target(LabelValue(m, "target"));
+        if (target.empty()) target = instance;
+        PoolView& view =
+            pools[{target, std::string(LabelValue(m, "kind")), std::string(LabelValue(m, "pool"))}];
+        view.target = target;
+        view.sample.kind = LabelValue(m, "kind");
+        view.sample.pool = LabelValue(m, "pool");
+        if (unavailable) {
+          view.sample.no_limit =
+              LabelValue(m, "reason") == "unlimited" ? NoLimit::kUnlimited : NoLimit::kUnknown;
+        } else if (auto* field = Field(view.sample, family.name)) {
+          *field = Value(m, family.type);
+        }
+      }
+    }
+  }
+  std::vector<PoolView> out;
+  out.reserve(pools.size());
+  for (auto& [key, view] : pools) out.push_back(std::move(view));
+  return out;
+}
+
+std::string PoolsJson(const std::vector<PoolView>& pools, const std::vector<PoolLink>& links) {
+  json::array all;
+  for (const PoolView& v : pools) all.push_back(PoolJson(v));
+
+  std::map<std::string, const PoolLink*> by_instance;
+  std::set<std::string> referenced;
+  for (const PoolLink& l : links) {
+    by_instance[l.instance] = &l;
+    if (!l.upstream.empty()) referenced.insert(l.upstream);
+  }
+  json::array chains;
+  for (const PoolLink& root : links) {
+    if (root.upstream.empty() || referenced.count(root.instance) != 0) continue;
+    json::array layers;
+    json::value bottleneck = nullptr;
+    std::set<std::string> seen;  // the config forbids cycles; stay safe anyway
+    int index = 0;
+    for (const PoolLink* l = &root; l != nullptr && seen.insert(l->instance).second; ++index) {
+      std::vector<const PoolView*> members;
+      for (const PoolView& v : pools) {
+        if (v.target == l->instance && InChain(v.sample)) members.push_back(&v);
+      }
+      const PoolView* worst = nullptr;
+      bool saturated = false;
+      std::optional<double> utilization;
+      json::array layer_pools;
+      for (const PoolView* v : members) {
+        layer_pools.push_back(PoolJson(*v));
+        saturated = saturated || PoolSaturated(v->sample);
+        if (auto u = Utilization(v->sample)) utilization = std::max(utilization.value_or(0), *u);
+        if (worst == nullptr || Pressure(v->sample) > Pressure(worst->sample)) worst = v;
+      }
+      if (saturated && worst != nullptr) {
+        bottleneck = json::object{{"layer", index},
+                                  {"target", l->instance},
+                                  {"kind", worst->sample.kind},
+                                  {"pool", worst->sample.pool}};
+      }
+      layers.push_back(json::object{{"target", l->instance},
+                                    {"kind", l->kind},
+                                    {"saturated", saturated},
+                                    {"utilization", Number(utilization)},
+                                    {"pools", std::move(layer_pools)}});
+      auto next = by_instance.find(l->upstream);
+      l = next == by_instance.end() ? nullptr : next->second;
+    }
+    chains.push_back(json::object{
+        {"root", root.instance}, {"layers", std::move(layers)}, {"bottleneck", bottleneck}});
+  }
+  return json::serialize(json::object{{"pools", std::move(all)}, {"chains", std::move(chains)}}) +
+         "\n";
+}
+
+}  // namespace tacho::agent
