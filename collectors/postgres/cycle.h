@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,6 +49,7 @@ class SampleWriter {
                double value) {
     sink_.Counter(name, help, WithRoom(labels), value);
   }
+  agent::MetricSink& raw() { return sink_; }
   static agent::Labels WithRoom(const agent::Labels& labels) {
     agent::Labels out;
     out.reserve(labels.size() + 1);
@@ -64,6 +66,9 @@ struct Cycle {
   SampleWriter sink;
   QueryStats& stats;
   std::string last_error;  // the latest failed query, for the down message
+  // Connection slots open to non-superusers (max_connections minus the reserved ones), from
+  // the server query, for the pool model; unset when it failed.
+  std::optional<double> connection_slots;
 };
 
 // "15.18.0" from 150018; "9.6.24" from 90624 (postgres_exporter's short_version).

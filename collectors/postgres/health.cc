@@ -6,6 +6,7 @@
 #include <set>
 #include <tuple>
 
+#include "agent/pool_model.h"
 #include "collectors/postgres/postgres_internal.h"
 
 namespace tacho::collectors::postgres {
@@ -63,6 +64,7 @@ bool CollectServer(PgSession& s, Cycle& c, const ServerFacts& facts, bool* in_re
       "pg_last_xact_replay_timestamp()))::float8 ELSE 0 END AS lag, "
       "current_setting('max_connections')::float8 AS max_connections, "
       "current_setting('superuser_reserved_connections')::float8 AS reserved, "
+      "COALESCE(current_setting('reserved_connections', true), '0')::float8 AS reserved_roles, "
       "(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() "
       "END - '0/0'::pg_lsn)::float8 AS wal_lsn, "
       "CASE WHEN pg_is_in_recovery() THEN (pg_last_wal_receive_lsn() - "
@@ -93,6 +95,11 @@ bool CollectServer(PgSession& s, Cycle& c, const ServerFacts& facts, bool* in_re
   if (auto v = FieldDouble(row["reserved"])) {
     sink.Gauge("pg_settings_superuser_reserved_connections",
                "Sets the number of connection slots reserved for superusers.", {}, *v);
+  }
+  if (auto max = FieldDouble(row["max_connections"])) {
+    // PostgreSQL 16 also reserves reserved_connections for pg_use_reserved_connections.
+    c.connection_slots =
+        *max - FieldDouble(row["reserved"], 0) - FieldDouble(row["reserved_roles"], 0);
   }
   if (auto v = FieldDouble(row["wal_lsn"])) {
     sink.Gauge("pg_wal_lsn_bytes",
@@ -170,6 +177,62 @@ bool CollectDatabases(PgSession& s, Cycle& c, const ServerFacts& facts,
   return true;
 }
 
+namespace {
+
+// A client backend's state, as the pool model sees it.
+struct PoolCounts {
+  double in_use = 0;  // running a statement or inside a transaction
+  double idle = 0;
+  double idle_in_transaction = 0;
+};
+
+PoolCounts CountPool(const std::map<std::string, double>& states) {
+  PoolCounts p;
+  for (const auto& [state, n] : states) {
+    if (state == "unknown") continue;  // not visible to tacho's role: neither in use nor idle
+    if (state == "idle") {
+      p.idle += n;
+    } else {
+      p.in_use += n;
+      if (state.rfind("idle in transaction", 0) == 0) p.idle_in_transaction += n;
+    }
+  }
+  return p;
+}
+
+// The pool model (agent/pool_model.h): the server's connection slots as one pool, and each
+// exported application_name as a pool of its own (no limit is known server-side).
+void WriteActivityPools(Cycle& c, const std::map<std::string, std::map<std::string, double>>& all,
+                        const std::map<std::string, std::map<std::string, double>>& exported,
+                        double idle_tx_age) {
+  PoolCounts server;
+  for (const auto& [app, states] : all) {
+    const PoolCounts p = CountPool(states);
+    server.in_use += p.in_use;
+    server.idle += p.idle;
+    server.idle_in_transaction += p.idle_in_transaction;
+  }
+  agent::PoolSample slots("postgres", "connections");
+  slots.size = c.connection_slots;
+  slots.no_limit = agent::NoLimit::kUnknown;
+  slots.in_use = server.in_use;
+  slots.idle = server.idle;
+  slots.idle_in_transaction = server.idle_in_transaction;
+  slots.idle_in_transaction_max_age_seconds = idle_tx_age;
+  agent::WritePool(c.sink.raw(), slots);
+  for (const auto& [app, states] : exported) {
+    const PoolCounts p = CountPool(states);
+    agent::PoolSample pool("postgres", "app/" + app);
+    pool.no_limit = agent::NoLimit::kUnknown;
+    pool.in_use = p.in_use;
+    pool.idle = p.idle;
+    pool.idle_in_transaction = p.idle_in_transaction;
+    agent::WritePool(c.sink.raw(), pool);
+  }
+}
+
+}  // namespace
+
 void CollectActivity(PgSession& s, Cycle& c, const std::vector<DatabaseInfo>& databases,
                      std::size_t applications_top_k, std::size_t* applications_dropped) {
   static const std::string kSql =
@@ -192,6 +255,7 @@ void CollectActivity(PgSession& s, Cycle& c, const std::vector<DatabaseInfo>& da
   std::map<std::string, double> idle_in_tx;                         // datname -> max age
   std::map<std::string, double> waiting;                            // datname -> backends
   std::map<std::string, std::map<std::string, double>> apps;        // app -> state -> count
+  double client_idle_tx_age = 0;                                    // oldest, client backends
   std::set<std::string> zero_fill;
   for (const DatabaseInfo& db : databases) {
     if (!db.is_template && zero_fill.size() < kMaxDatabases) zero_fill.insert(db.name);
@@ -218,6 +282,8 @@ void CollectActivity(PgSession& s, Cycle& c, const std::vector<DatabaseInfo>& da
     }
     if (FieldBool(row["client"])) {
       apps[FieldString(row["application_name"])][state.empty() ? "unknown" : state] += n;
+      if (auto v = FieldDouble(row["max_idle_tx"]))
+        client_idle_tx_age = std::max(client_idle_tx_age, *v);
     }
   }
 
@@ -272,6 +338,7 @@ void CollectActivity(PgSession& s, Cycle& c, const std::vector<DatabaseInfo>& da
                  {{"application_name", app}, {"state", state}}, n);
     }
   }
+  WriteActivityPools(c, apps, exported, client_idle_tx_age);
 }
 
 void CollectLocks(PgSession& s, Cycle& c, const std::vector<DatabaseInfo>& databases) {

@@ -357,7 +357,7 @@ class PostgresCollector : public agent::Collector {
   }
 
   Status CollectOnce(const agent::CollectContext& ctx, agent::MetricSink& sink) {
-    Cycle c{ctx, SampleWriter(sink), stats_, {}};
+    Cycle c{ctx, SampleWriter(sink), stats_, {}, std::nullopt};
     const auto now = steady_clock::now();
 
     if (!main_) {
