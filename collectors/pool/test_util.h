@@ -1,0 +1,165 @@
+// Helpers shared by the pool collectors' tests: psql --csv fixtures and sample lookups.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "agent/metric_sink.h"
+#include "collectors/pool/pgbouncer_show.h"
+
+namespace tacho::collectors::pool::testutil {
+
+// Parses `psql --csv` output: RFC 4180 (quoted fields may hold commas, quotes as "" and line
+// breaks), the first record is the header. An unquoted empty field is SQL NULL; a quoted one
+// ("") is the empty string.
+inline ShowTable ParseCsv(const std::string& text) {
+  std::vector<std::vector<std::optional<std::string>>> records;
+  std::vector<std::optional<std::string>> record;
+  std::string field;
+  bool quoted = false;     // the current field was quoted
+  bool in_quotes = false;  // inside its quotes now
+  bool any = false;        // the current record has started
+  auto end_field = [&] {
+    if (quoted || !field.empty()) {
+      record.emplace_back(field);
+    } else {
+      record.emplace_back(std::nullopt);
+    }
+    field.clear();
+    quoted = false;
+  };
+  auto end_record = [&] {
+    end_field();
+    records.push_back(std::move(record));
+    record.clear();
+    any = false;
+  };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char ch = text[i];
+    if (in_quotes) {
+      if (ch == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+        field += '"';
+        ++i;
+      } else if (ch == '"') {
+        in_quotes = false;
+      } else {
+        field += ch;
+      }
+      continue;
+    }
+    if (ch == '"') {
+      in_quotes = quoted = any = true;
+    } else if (ch == ',') {
+      end_field();
+      any = true;
+    } else if (ch == '\n' || ch == '\r') {
+      if (ch == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+      if (any) end_record();
+    } else {
+      field += ch;
+      any = true;
+    }
+  }
+  if (any) end_record();
+
+  ShowTable table;
+  if (records.empty()) return table;
+  for (auto& name : records.front()) table.columns.push_back(name.value_or(""));
+  table.rows.assign(records.begin() + 1, records.end());
+  return table;
+}
+
+// Tests run with the source tree as working directory (tacho_add_test).
+inline std::optional<ShowTable> LoadShow(const std::string& version, const std::string& name) {
+  std::ifstream in("collectors/pool/testdata/pgbouncer-" + version + "/" + name + ".csv",
+                   std::ios::binary);
+  if (!in.good()) return std::nullopt;
+  std::stringstream s;
+  s << in.rdbuf();
+  return ParseCsv(s.str());
+}
+
+// All six SHOW results of one fixture directory; each must exist.
+inline PgbouncerReadings LoadReadings(const std::string& version) {
+  PgbouncerReadings r;
+  std::pair<const char*, std::optional<ShowTable>*> files[] = {
+      {"version", &r.version},     {"pools", &r.pools},   {"stats", &r.stats},
+      {"databases", &r.databases}, {"config", &r.config}, {"lists", &r.lists}};
+  for (auto& [name, slot] : files) {
+    *slot = LoadShow(version, name);
+    EXPECT_TRUE(slot->has_value()) << "missing fixture pgbouncer-" << version << "/" << name;
+  }
+  return r;
+}
+
+// The samples of a sink, keyed by "name{k=v,...}" with labels in the order written.
+class Samples {
+ public:
+  explicit Samples(agent::MetricSink& sink) : conflicts_(sink.conflicts()), families_(sink.Take()) {
+    for (const auto& family : families_) {
+      types_[family.name] = family.type;
+      helps_[family.name] = family.help;
+      for (const auto& metric : family.metric) {
+        std::string labels;
+        for (const auto& l : metric.label)
+          labels += (labels.empty() ? "" : ",") + l.name + "=" + l.value;
+        const std::string key = labels.empty() ? family.name : family.name + "{" + labels + "}";
+        ++counts_[key];
+        values_[key] = family.type == prometheus::MetricType::Counter ? metric.counter.value
+                                                                      : metric.gauge.value;
+      }
+    }
+  }
+  std::optional<double> Get(const std::string& key) const {
+    auto it = values_.find(key);
+    if (it == values_.end()) return std::nullopt;
+    return it->second;
+  }
+  double At(const std::string& key) const {
+    auto v = Get(key);
+    EXPECT_TRUE(v.has_value()) << "no sample " << key;
+    return v.value_or(-1);
+  }
+  bool Has(const std::string& key) const { return values_.count(key) > 0; }
+  bool HasFamily(const std::string& family) const { return types_.count(family) > 0; }
+  // Samples of the family whose key starts with "family{" (or equals the family name).
+  std::size_t FamilySize(const std::string& family) const {
+    std::size_t n = 0;
+    for (const auto& [key, value] : values_) {
+      if (key == family || key.rfind(family + "{", 0) == 0) ++n;
+    }
+    return n;
+  }
+  std::optional<prometheus::MetricType> Type(const std::string& family) const {
+    auto it = types_.find(family);
+    if (it == types_.end()) return std::nullopt;
+    return it->second;
+  }
+  // Keys written more than once (a duplicate series).
+  std::vector<std::string> Duplicates() const {
+    std::vector<std::string> out;
+    for (const auto& [key, n] : counts_)
+      if (n > 1) out.push_back(key);
+    return out;
+  }
+  const std::vector<std::string>& conflicts() const { return conflicts_; }
+  const std::vector<prometheus::MetricFamily>& families() const { return families_; }
+  const std::map<std::string, std::string>& helps() const { return helps_; }
+  const std::map<std::string, double>& values() const { return values_; }
+
+ private:
+  std::vector<std::string> conflicts_;
+  std::vector<prometheus::MetricFamily> families_;
+  std::map<std::string, prometheus::MetricType> types_;
+  std::map<std::string, std::string> helps_;
+  std::map<std::string, double> values_;
+  std::map<std::string, int> counts_;
+};
+
+}  // namespace tacho::collectors::pool::testutil
