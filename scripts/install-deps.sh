@@ -16,6 +16,7 @@ packages=(
   postgresql-15 redis-server pgbouncer prometheus
   # peers measured by bench/
   prometheus-process-exporter prometheus-redis-exporter prometheus-postgres-exporter
+  prometheus-pgbouncer-exporter
   # tools used by tests, the demo and benchmarks
   curl openssl procps python3 util-linux
 )

@@ -23,6 +23,7 @@
 #   tacho_start_postgres [K=V..]  PostgreSQL 15 + pg_stat_statements; extra postgresql.conf lines
 #   tacho_start_redis [ARGS..]    redis-server 7; ARGS go to redis-server after the defaults
 #   tacho_start_pgbouncer [--auth trust|md5] [--pool-size N] [--pool-mode MODE]
+#   tacho_stop_pgbouncer / tacho_resume_pgbouncer   stop it, and start it again on its port
 #   tacho_start_prometheus TARGET..  Prometheus scraping TARGET (host:port) every second
 #   tacho_promtool                print the path of promtool
 #   tacho_track_pid PID..         have tacho_stop_all kill these too (load generators, agents)
@@ -555,6 +556,39 @@ EOF
   export TACHO_PGB_STATS_DSN="host=127.0.0.1 port=$port dbname=pgbouncer user=$stats_user$pw_stats"
   export TACHO_PGB_DSN="host=127.0.0.1 port=$port dbname=tacho_test user=${TACHO_PG_USER:-tacho} password=${TACHO_PG_PASSWORD:-tacho-scram-secret}"
   tacho_log "PgBouncer on 127.0.0.1:$port (pid $pid, auth $auth, pool $pool_mode/$pool_size)"
+}
+
+# tacho_stop_pgbouncer: stops the PgBouncer of tacho_start_pgbouncer (SIGTERM: immediate
+# shutdown), keeping its directory and port for tacho_resume_pgbouncer.
+tacho_stop_pgbouncer() {
+  local pid="${TACHO_PGB_PID:?tacho_stop_pgbouncer: no PgBouncer started}"
+  kill -TERM "$pid" 2>/dev/null || true
+  tacho_wait_for 10 bash -c "! kill -0 $pid 2>/dev/null" || kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+# tacho_resume_pgbouncer: starts PgBouncer again with the configuration and port of the latest
+# tacho_start_pgbouncer (after tacho_stop_pgbouncer). Updates TACHO_PGB_PID.
+tacho_resume_pgbouncer() {
+  local dir="${TACHO_PGB_DIR:?tacho_resume_pgbouncer: no PgBouncer started}" bin pid
+  bin=$(_tacho_pgbouncer_bin) || return 1
+  rm -f "$dir/pgbouncer.pid"
+  if _tacho_is_root; then
+    setsid setpriv --reuid=postgres --regid=postgres --init-groups -- \
+      "$bin" -q "$dir/pgbouncer.ini" </dev/null >>"$dir/start.log" 2>&1 &
+  else
+    setsid "$bin" -q "$dir/pgbouncer.ini" </dev/null >>"$dir/start.log" 2>&1 &
+  fi
+  pid=$!
+  echo "$pid" >>"$dir/children"
+  _tacho_kill_snippet "$pid" pgbouncer >>"$dir/stop.sh"
+  export TACHO_PGB_PID="$pid"
+  if ! tacho_wait_for 20 _tacho_pgbouncer_answers "$pid" "$TACHO_PGB_PORT" \
+      "$TACHO_PGB_ADMIN_USER" "$TACHO_PGB_ADMIN_PASSWORD"; then
+    echo "tacho_resume_pgbouncer: no answer on port $TACHO_PGB_PORT" >&2
+    _tacho_dump_log "$dir/pgbouncer.log" "PgBouncer log"
+    return 1
+  fi
 }
 
 # ---------------------------------------------------------------------------------------------
