@@ -33,6 +33,11 @@ const config::Schema& PgbouncerSchema() {
        .default_value = "\"5s\"",
        .description = "Longest wait for a connection (also bounded by what is left of the "
                       "collection's timeout)."},
+      {.name = "config_interval",
+       .type = Type::kDuration,
+       .default_value = "\"1m\"",
+       .description = "How often SHOW CONFIG is re-read (it changes only on RELOAD); its "
+                      "values are re-exported every collection in between."},
       {.name = "max_pools",
        .type = Type::kInt,
        .default_value = "500",
@@ -82,6 +87,7 @@ class PgbouncerCollector : public agent::Collector {
       }
       conn_ = std::move(conn).value();
       version_.reset();
+      config_.reset();
     }
 
     PgbouncerReadings readings;
@@ -89,9 +95,14 @@ class PgbouncerCollector : public agent::Collector {
                                                     &readings.databases, &readings.pools,
                                                     &readings.stats,     &readings.lists};
     for (int q = 0; q < kQueryCount; ++q) {
-      // The version cannot change without a restart, which drops the connection.
+      // The version cannot change without a restart, which drops the connection; the
+      // configuration changes only on RELOAD, so it is re-read every config_interval.
       if (q == kVersion && version_) {
         readings.version = version_;
+        continue;
+      }
+      if (q == kConfig && config_ && steady_clock::now() - config_at_ < opts_.config_interval) {
+        readings.config = config_;
         continue;
       }
       if (ctx.Cancelled()) return Down("collection cancelled (deadline reached)");
@@ -111,6 +122,10 @@ class PgbouncerCollector : public agent::Collector {
       }
       *slots[q] = std::move(table).value();
       if (q == kVersion) version_ = readings.version;
+      if (q == kConfig) {
+        config_ = readings.config;
+        config_at_ = steady_clock::now();
+      }
     }
     backoff_.Success();
 
@@ -167,6 +182,8 @@ class PgbouncerCollector : public agent::Collector {
   postgres::Backoff backoff_;
   std::unique_ptr<ConsoleConnection> conn_;
   std::optional<ShowTable> version_;
+  std::optional<ShowTable> config_;
+  steady_clock::time_point config_at_{};
   std::string last_error_;
   std::map<std::string, double> durations_;
   std::map<std::string, std::uint64_t> errors_;
@@ -183,6 +200,7 @@ Expected<PgbouncerOptions, config::Error> ParseOptions(const config::Section& se
   o.connect_timeout = section.GetDuration("connect_timeout");
   if (o.connect_timeout.count() <= 0) return section.ErrorAt("connect_timeout", "must be positive");
   o.max_pools = static_cast<std::size_t>(section.GetInt("max_pools"));
+  o.config_interval = section.GetDuration("config_interval");
   if (section.Has("upstream")) o.upstream = section.GetString("upstream");
   return o;
 }

@@ -21,6 +21,7 @@ struct PgbouncerOptions {
   std::string password;
   std::chrono::milliseconds connect_timeout{5000};
   std::size_t max_pools = 500;
+  std::chrono::milliseconds config_interval{60000};
   std::string upstream;  // a postgres instance, for /api/v1/pools chains
   std::chrono::milliseconds backoff_initial{1000};
   std::chrono::milliseconds backoff_max{60000};
