@@ -21,31 +21,13 @@ TACHO="${1:?usage: $0 /path/to/tacho}"
 
 # shellcheck source=scripts/lib/servers.sh
 source "$ROOT/scripts/lib/servers.sh"
+# shellcheck source=tests/lib/check.sh
+source "$ROOT/tests/lib/check.sh"
 
-PASSED=0
-FAILED=0
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/tacho-pool-test.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 tacho_servers_cleanup_on_exit  # chained before the trap above: servers stop first
 
-pass() { PASSED=$((PASSED + 1)); echo "ok   - $1"; }
-fail() { FAILED=$((FAILED + 1)); echo "FAIL - $1"; if [ -n "${2:-}" ]; then sed 's/^/    /' <<<"$2"; fi; }
-check() {  # check NAME CMD...
-  local name="$1" out; shift
-  if out=$("$@" 2>&1); then pass "$name"; else fail "$name" "$out"; fi
-}
-wait_for() {  # wait_for SECONDS CMD...
-  local deadline=$((SECONDS + $1)); shift
-  until "$@" >/dev/null 2>&1; do
-    [ "$SECONDS" -ge "$deadline" ] && return 1
-    sleep 0.2
-  done
-}
-# value FILE METRIC LABELS_REGEX: the first sample of METRIC whose line matches the regex.
-value() {
-  awk -v m="$2" -v re="$3" '
-    (index($0, m "{") == 1 || index($0, m " ") == 1) && (re == "" || $0 ~ re) { print $NF; exit }' "$1"
-}
 PROMTOOL="$(tacho_promtool)" || { echo "promtool missing"; exit 1; }
 
 echo "=== servers"
