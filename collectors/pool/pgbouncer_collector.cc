@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <map>
 
+#include "agent/backoff.h"
 #include "collectors/pool/console.h"
 #include "collectors/pool/pgbouncer_metrics.h"
-#include "collectors/postgres/backoff.h"
 
 namespace tacho::collectors::pool {
 
@@ -179,7 +179,7 @@ class PgbouncerCollector : public agent::Collector {
 
   PgbouncerOptions opts_;
   const std::string target_;
-  postgres::Backoff backoff_;
+  agent::Backoff backoff_;
   std::unique_ptr<ConsoleConnection> conn_;
   std::optional<ShowTable> version_;
   std::optional<ShowTable> config_;

@@ -8,7 +8,8 @@
 #include <map>
 #include <set>
 
-#include "collectors/postgres/backoff.h"
+#include "agent/backoff.h"
+
 #include "collectors/postgres/cycle.h"
 #include "collectors/postgres/health.h"
 #include "collectors/postgres/postgres_internal.h"
@@ -248,7 +249,7 @@ class PostgresCollector : public agent::Collector {
  private:
   struct DbConn {
     std::unique_ptr<PgSession> session;
-    Backoff backoff{kBackoffInitial, kBackoffMax};
+    agent::Backoff backoff{kBackoffInitial, kBackoffMax};
   };
   struct RelationCache {
     std::optional<pqxx::result> tables;
@@ -597,7 +598,7 @@ class PostgresCollector : public agent::Collector {
   const std::string target_;
   SocketWatchdog watchdog_;
   std::unique_ptr<PgSession> main_;
-  Backoff main_backoff_;
+  agent::Backoff main_backoff_;
   std::string main_error_;
   ServerFacts facts_;
   steady_clock::time_point facts_at_{};

@@ -13,8 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "agent/backoff.h"
 #include "agent/pool_model.h"
-#include "collectors/redis/backoff.h"
 #include "collectors/redis/client_list.h"
 #include "collectors/redis/connection.h"
 #include "collectors/redis/info_metrics.h"
@@ -99,7 +99,7 @@ class RedisCollector : public agent::Collector {
     }
     Status status = CollectOnce(ctx, sink);
     if (!status.ok() && connection_ && connection_->broken()) Disconnect(status.message());
-    if (status.ok()) backoff_.Reset();
+    if (status.ok()) backoff_.Success();
     return status;
   }
 
@@ -107,7 +107,8 @@ class RedisCollector : public agent::Collector {
   void Disconnect(std::string error) {
     connection_.reset();
     last_error_ = std::move(error);
-    retry_at_ = Clock::now() + backoff_.Next();
+    backoff_.Failure(Clock::now());
+    retry_at_ = backoff_.next_attempt();
   }
 
   Status Fail(std::string error) {
@@ -484,7 +485,7 @@ class RedisCollector : public agent::Collector {
 
   RedisOptions options_;
   std::unique_ptr<Connection> connection_;
-  Backoff backoff_;
+  agent::Backoff backoff_;
   Clock::time_point retry_at_{};
   std::string last_error_;
   Capabilities caps_;

@@ -1,8 +1,8 @@
-#include "collectors/postgres/backoff.h"
+#include "agent/backoff.h"
 
 #include <gtest/gtest.h>
 
-namespace tacho::collectors::postgres {
+namespace tacho::agent {
 namespace {
 
 using std::chrono::milliseconds;
@@ -49,4 +49,4 @@ TEST(BackoffTest, default_jitter_is_random_but_bounded) {
 }
 
 }  // namespace
-}  // namespace tacho::collectors::postgres
+}  // namespace tacho::agent

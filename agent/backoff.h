@@ -1,11 +1,11 @@
-// Reconnect pacing: exponential backoff with jitter, so a fleet of agents does not hammer a
-// server that just came back.
+// Reconnect pacing for every collector that keeps a connection: exponential backoff with
+// jitter, so a fleet of agents does not hammer a server that just came back.
 #pragma once
 
 #include <chrono>
 #include <functional>
 
-namespace tacho::collectors::postgres {
+namespace tacho::agent {
 
 // Not thread-safe; owned by the collection thread.
 //
@@ -36,4 +36,4 @@ class Backoff {
   std::chrono::milliseconds last_delay_{0};
 };
 
-}  // namespace tacho::collectors::postgres
+}  // namespace tacho::agent

@@ -1,10 +1,10 @@
-#include "collectors/postgres/backoff.h"
+#include "agent/backoff.h"
 
 #include <algorithm>
 #include <memory>
 #include <random>
 
-namespace tacho::collectors::postgres {
+namespace tacho::agent {
 
 Backoff::Backoff(std::chrono::milliseconds initial, std::chrono::milliseconds max,
                  std::function<double()> jitter01)
@@ -31,4 +31,4 @@ void Backoff::Success() {
   next_attempt_ = Clock::time_point{};
 }
 
-}  // namespace tacho::collectors::postgres
+}  // namespace tacho::agent
