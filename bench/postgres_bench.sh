@@ -26,13 +26,14 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-# shellcheck source=scripts/lib/servers.sh
-source "$ROOT/scripts/lib/servers.sh"
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
 MODE="${BENCH_MODE:-compare}"
 TABLES="${BENCH_TABLES:-320}"
 SCRAPES="${BENCH_SCRAPES:-200}"
 SCRAPE_SECONDS="${BENCH_SCRAPE_SECONDS:-60}"
+SCRAPE_TIMEOUT=30
 IDLE="${BENCH_IDLE_SECONDS:-60}"
 IDLE_EVERY="${BENCH_IDLE_EVERY_SECONDS:-20}"
 INTERVAL="${BENCH_INTERVAL:-1s}"
@@ -40,51 +41,16 @@ SCALE_TABLES="${BENCH_SCALE_TABLES:-5000}"
 SCALE_STATEMENTS="${BENCH_SCALE_STATEMENTS:-10000}"
 if [ "$MODE" = scale ]; then MAX_SECONDS="${BENCH_MAX_SECONDS:-420}"; else MAX_SECONDS="${BENCH_MAX_SECONDS:-330}"; fi
 PE_BIN=/usr/bin/prometheus-postgres-exporter
-CLK_TCK="$(getconf CLK_TCK)"
 
-# --- cleanup ------------------------------------------------------------------------------------
-WORK=""
-PIDS_TO_KILL=()
-GROUPS_TO_KILL=()
-cleaned=0
-bench_cleanup() {
-  if [ "$cleaned" = 1 ]; then return 0; fi
-  cleaned=1
-  local p
-  for p in "${PIDS_TO_KILL[@]}"; do kill -CONT "$p" 2>/dev/null || true; kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${GROUPS_TO_KILL[@]}"; do kill -KILL -- "-$p" 2>/dev/null || true; done
-  sleep 0.3
-  for p in "${PIDS_TO_KILL[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-  tacho_stop_all
-  if [ -n "$WORK" ]; then rm -rf "$WORK"; fi
-}
-trap bench_cleanup EXIT
-trap 'echo "interrupted" >&2; exit 130' INT
-trap 'echo "aborted (time limit or TERM)" >&2; exit 143' TERM
-setsid bash -c "sleep $MAX_SECONDS; kill -TERM $$" </dev/null >/dev/null 2>&1 &
-GROUPS_TO_KILL+=("$!"); disown "$!"
-
-log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+bench_cleanup_on_exit
+bench_time_limit "$MAX_SECONDS"
 
 # --- prerequisites ------------------------------------------------------------------------------
-if [ "${TACHO_SKIP_DEPS:-0}" != 1 ]; then bash "$ROOT/scripts/install-deps.sh" >&2; fi
-TACHO="${TACHO_BIN:-}"
-if [ -z "$TACHO" ]; then
-  build_dir="${TACHO_BUILD_DIR:-build}"
-  TACHO="$ROOT/$build_dir/agent/tacho"
-  if [ ! -x "$TACHO" ]; then
-    log "building tacho in $build_dir/"
-    cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-    cmake --build "$build_dir" --target tacho -j "$(tacho_jobs)" >&2
-  fi
-fi
-[ -x "$TACHO" ] || tacho_die "no tacho binary at $TACHO"
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/tacho-pg-bench.XXXXXX")"
+bench_install_deps
+find_tacho
+bench_workdir tacho-pg-bench
 
 # --- helpers ------------------------------------------------------------------------------------
-cpu_ticks() {  # PID: utime + stime in clock ticks
-  sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
-}
 # The whole server: the postmaster's own and reaped children's CPU, plus every live child's.
 server_ticks() {
   local pm="$1" total child
@@ -94,36 +60,12 @@ server_ticks() {
   done
   echo "$total"
 }
-rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 # rss_samples PID: VmRSS every 0.2 s for 4 s -> "median max" in KiB (a single reading may land on
 # tacho's brief peak during a collection, or between two of postgres_exporter's scrapes).
 rss_samples() {
   local i
   for ((i = 0; i < 20; i++)); do rss_kib "$1"; sleep 0.2; done | sort -n |
     awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)], v[NR] }'
-}
-metric_sum() {  # FILE METRIC [FILTER]
-  awk -v m="$2" -v f="${3:-}" '
-    (index($0, m "{") == 1 || index($0, m " ") == 1) && (f == "" || $0 ~ f) { s += $NF; n++ }
-    END { if (n) printf "%.17g\n", s }' "$1"
-}
-scrape_series() {  # NAME URL N: sequential scrapes -> WORK/NAME.times ("time size"), WORK/NAME.n
-  local name="$1" url="$2" n="$3" i deadline=$((SECONDS + SCRAPE_SECONDS))
-  : >"$WORK/$name.times"
-  for ((i = 0; i < n; i++)); do
-    curl -fsS --max-time 30 -o /dev/null -w '%{time_total} %{size_download}\n' "$url" \
-      >>"$WORK/$name.times"
-    if [ "$SECONDS" -ge "$deadline" ]; then i=$((i + 1)); break; fi
-  done
-  echo "$i" >"$WORK/$name.n"
-}
-percentile() {  # FILE P: nearest-rank percentile of the first column, in ms
-  sort -g "$1" | awk -v p="$2" '{ v[NR] = $1 } END {
-    r = int((p / 100) * NR + 0.999999); if (r < 1) r = 1; if (r > NR) r = NR; printf "%.2f", v[r] * 1000 }'
-}
-now() { date +%s.%N; }
-ms_per() {  # TICKS_DELTA N: milliseconds of CPU per item
-  awk -v d="$1" -v n="$2" -v hz="$CLK_TCK" 'BEGIN { if (n <= 0) n = 1; printf "%.3f", d / hz * 1000 / n }'
 }
 
 psql_() { "$TACHO_PG_BIN/psql" -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PORT" -U postgres -d "$1" -c "$2"; }
@@ -170,10 +112,8 @@ EOF
   wall=$(awk -v a="$start" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }')
   first=$(metric_sum "$WORK/once.prom" tacho_scrape_collector_duration_seconds 'scale')
   # Steady state: an agent with the default interval, three collections.
-  "$TACHO" --config "$WORK/tacho.toml" --listen-address-file "$WORK/addr" >"$WORK/agent.log" 2>&1 &
-  AGENT=$!; PIDS_TO_KILL+=("$AGENT"); disown "$AGENT"
-  tacho_wait_for 20 test -s "$WORK/addr" || tacho_die "agent did not start"
-  URL="http://$(cat "$WORK/addr")/metrics"
+  start_tacho "$WORK/tacho.toml" "$WORK/agent.log"
+  URL=$TACHO_URL
   durations=()
   runs_seen=0
   deadline=$((SECONDS + 60))
@@ -252,24 +192,18 @@ name = "bench"
 interval = "$INTERVAL"
 dsn = "host=127.0.0.1 port=$PORT user=postgres dbname=tacho_test"
 EOF
-"$TACHO" --config "$WORK/tacho.toml" --listen-address-file "$WORK/tacho.addr" \
-  </dev/null >"$WORK/tacho.log" 2>&1 &
-TACHO_PID=$!; PIDS_TO_KILL+=("$TACHO_PID"); disown "$TACHO_PID"
+start_tacho "$WORK/tacho.toml" "$WORK/tacho.log"
 PE_PORT="$(tacho_free_port)"
 DATA_SOURCE_NAME="host=127.0.0.1 port=$PORT user=postgres dbname=tacho_test sslmode=disable" \
   "$PE_BIN" --web.listen-address="127.0.0.1:$PE_PORT" --extend.query-path="$WORK/queries.yaml" \
   </dev/null >"$WORK/pe.log" 2>&1 &
-PE_PID=$!; PIDS_TO_KILL+=("$PE_PID"); disown "$PE_PID"
-tacho_wait_for 30 test -s "$WORK/tacho.addr" || { tail -n 30 "$WORK/tacho.log" >&2; tacho_die "tacho did not start"; }
-TACHO_URL="http://$(head -n 1 "$WORK/tacho.addr" | tr -d '[:space:]')/metrics"
+PE_PID=$!; track_pid "$PE_PID"
 PE_URL="http://127.0.0.1:$PE_PORT/metrics"
-tacho_wait_for 30 curl -fsS -o /dev/null "$PE_URL" || { tail -n 30 "$WORK/pe.log" >&2; tacho_die "postgres_exporter did not start"; }
+wait_for_exporter "$PE_URL" "$WORK/pe.log" postgres_exporter
 log "tacho pid $TACHO_PID ($TACHO_URL), postgres_exporter pid $PE_PID ($PE_URL), postmaster $PM"
 
 # Warm-up: connections made, caches filled, query texts fetched.
-sleep 3
-for _ in 1 2 3; do curl -fsS -o /dev/null "$TACHO_URL"; curl -fsS -o /dev/null "$PE_URL"; done
-sleep 1
+warm_up 3 "$TACHO_URL" "$PE_URL"
 curl -fsS -o "$WORK/tacho.prom" "$TACHO_URL"
 curl -fsS -o "$WORK/pe.prom" "$PE_URL"
 tacho_series=$(grep -vc '^#' "$WORK/tacho.prom" || true)
@@ -296,7 +230,7 @@ measure_window() {
 log "tacho: ${IDLE}s scrape-free window (postgres_exporter is not scraped, so it queries nothing)"
 measure_window "$IDLE"
 tacho_runs=$W_RUNS; tacho_window=$W_WALL; tacho_server_ticks=$W_SERVER_TICKS
-tacho_cpu_per_collection=$(ms_per "$W_TACHO_TICKS" "$tacho_runs")
+tacho_cpu_per_collection=$(cpu_ms_per "$W_TACHO_TICKS" "$CLK_TCK" "$tacho_runs")
 tacho_duration=$W_DURATION
 
 log "tacho: up to $SCRAPES sequential scrapes"
@@ -309,17 +243,12 @@ tacho_gzip=$(curl -fsS --compressed -o /dev/null -w '%{size_download}' "$TACHO_U
 # most the interval) instead of every minute.
 kill -TERM "$TACHO_PID"; wait "$TACHO_PID" 2>/dev/null || true
 sed -i "s/^interval = .*/&\nrelations_interval = \"$INTERVAL\"/" "$WORK/tacho.toml"
-rm -f "$WORK/tacho.addr"
-"$TACHO" --config "$WORK/tacho.toml" --listen-address-file "$WORK/tacho.addr" \
-  </dev/null >"$WORK/tacho2.log" 2>&1 &
-TACHO_PID=$!; PIDS_TO_KILL+=("$TACHO_PID"); disown "$TACHO_PID"
-tacho_wait_for 30 test -s "$WORK/tacho.addr" || tacho_die "tacho did not restart"
-TACHO_URL="http://$(head -n 1 "$WORK/tacho.addr" | tr -d '[:space:]')/metrics"
+start_tacho "$WORK/tacho.toml" "$WORK/tacho2.log"
 sleep 3
 log "tacho, relations every collection: ${IDLE_EVERY}s window"
 measure_window "$IDLE_EVERY"
 every_runs=$W_RUNS; every_window=$W_WALL; every_server_ticks=$W_SERVER_TICKS
-every_cpu_per_collection=$(ms_per "$W_TACHO_TICKS" "$every_runs")
+every_cpu_per_collection=$(cpu_ms_per "$W_TACHO_TICKS" "$CLK_TCK" "$every_runs")
 # tacho stops querying for the rest of the run: it is frozen (its sessions stay idle).
 kill -STOP "$TACHO_PID"
 
@@ -337,7 +266,7 @@ scrape_series pe "$PE_URL" "$SCRAPES"
 pc1=$(cpu_ticks "$PE_PID"); sp1=$(server_ticks "$PM"); pw1=$(now)
 pe_n=$(cat "$WORK/pe.n")
 pe_window=$(awk -v a="$pw0" -v b="$pw1" 'BEGIN { print b - a }')
-pe_cpu_per_collection=$(ms_per $((pc1 - pc0)) "$pe_n")
+pe_cpu_per_collection=$(cpu_ms_per $((pc1 - pc0)) "$CLK_TCK" "$pe_n")
 # postgres_exporter idles between scrapes: sample its RSS while it is being scraped.
 ( scrape_series pe-rss "$PE_URL" 20 >/dev/null 2>&1 ) &
 loader=$!
@@ -354,28 +283,22 @@ server_per() {  # TICKS WINDOW_SECONDS N
 tacho_server=$(server_per "$tacho_server_ticks" "$tacho_window" "$tacho_runs")
 every_server=$(server_per "$every_server_ticks" "$every_window" "$every_runs")
 pe_server=$(server_per $((sp1 - sp0)) "$pe_window" "$pe_n")
-tacho_server_raw=$(ms_per "$tacho_server_ticks" "$tacho_runs")
-pe_server_raw=$(ms_per $((sp1 - sp0)) "$pe_n")
+tacho_server_raw=$(cpu_ms_per "$tacho_server_ticks" "$CLK_TCK" "$tacho_runs")
+pe_server_raw=$(cpu_ms_per $((sp1 - sp0)) "$CLK_TCK" "$pe_n")
 
 # --- report -------------------------------------------------------------------------------------
-tacho_bytes=$(awk '{ s += $2 } END { printf "%d", s / NR }' "$WORK/tacho.times")
-pe_bytes=$(awk '{ s += $2 } END { printf "%d", s / NR }' "$WORK/pe.times")
-ratio() {
-  awk -v a="$1" -v b="$2" 'BEGIN {
-    if (a == "-" || b + 0 == 0) { print "-"; exit }
-    r = a / b; if (r >= 0.1) printf "%.2f", r; else printf "%.2g", r }'
-}
+tacho_bytes=$(mean_bytes "$WORK/tacho.times")
+pe_bytes=$(mean_bytes "$WORK/pe.times")
 goal() {  # RATIO LIMIT
   awk -v r="$1" -v l="$2" 'BEGIN { if (r == "-") print "-"; else printf "<= %s %s", l, (r <= l + 0 ? "met" : "MISSED") }'
 }
-mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 p50_t=$(percentile "$WORK/tacho.times" 50); p50_p=$(percentile "$WORK/pe.times" 50)
 rows=(
   "pg_up|${tacho_up:-?}|${pe_up:-?}|-|-"
   "sequential scrapes measured|$tacho_n|$pe_n|-|-"
   "scrape latency p50 (ms)|$p50_t|$p50_p|$(ratio "$p50_t" "$p50_p")|$(goal "$(ratio "$p50_t" "$p50_p")" 0.05)"
-  "scrape latency p90 (ms)|$(percentile "$WORK/tacho.times" 90)|$(percentile "$WORK/pe.times" 90)||"
-  "scrape latency max (ms)|$(percentile "$WORK/tacho.times" 100)|$(percentile "$WORK/pe.times" 100)||"
+  "$(latency_row 90 "$WORK/tacho.times" "$WORK/pe.times")"
+  "$(latency_row 100 "$WORK/tacho.times" "$WORK/pe.times")"
   "body bytes|$tacho_bytes|$pe_bytes||"
   "body bytes, gzip|$tacho_gzip|$pe_gzip||"
   "series (samples in body)|$tacho_series|$pe_series||"
@@ -391,13 +314,8 @@ echo
 echo "postgres benchmark: PostgreSQL 15, $statements statements in pg_stat_statements, $tables tables; $(nproc) CPUs"
 echo "tacho: $("$TACHO" --version 2>/dev/null | head -n 1), interval $INTERVAL, defaults otherwise; postgres_exporter: $("$PE_BIN" --version 2>&1 | head -n 1 | sed 's/ (.*//'), example queries.yaml (13+ column names)"
 echo
-printf '| %-60s | %10s | %17s | %11s | %14s |\n' "metric" "tacho" "postgres_exporter" "tacho / p-e" "goal"
-printf '|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..62})" "$(printf -- '-%.0s' {1..11}):" \
-  "$(printf -- '-%.0s' {1..18}):" "$(printf -- '-%.0s' {1..12}):" "$(printf -- '-%.0s' {1..16})"
-for row in "${rows[@]}"; do
-  IFS='|' read -r name a b r g <<<"$row"
-  printf '| %-60s | %10s | %17s | %11s | %14s |\n' "$name" "$a" "$b" "${r:-$(ratio "$a" "$b")}" "${g:--}"
-done
+TABLE_COLUMNS=(60 10: 17: 11: 14)
+print_table "metric|tacho|postgres_exporter|tacho / p-e|goal" "${rows[@]}"
 echo
 echo "tacho: $tacho_runs background collections in the ${tacho_window%.*}s window (defaults: tables and indexes read every relations_interval = 1m, i.e. once in the window; last collection took ${tacho_duration}s), and $every_runs in ${every_window%.*}s with relations_interval = $INTERVAL (tables and indexes on every collection). postgres_exporter collects on every scrape."
 echo "server CPU: all PostgreSQL processes (utime+stime, reaped children included) per collection, minus the server's own background rate measured over 10 s with nobody querying ($(awk -v r="$baseline_rate" -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", r / hz * 1000 }') ms/s); raw: without that correction."
