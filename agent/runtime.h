@@ -72,9 +72,9 @@ class CollectorRuntime : public std::enable_shared_from_this<CollectorRuntime> {
   // Waits for next_tick_, then collects and schedules the tick after.
   void ArmTick();
   void OnDeadline(std::uint64_t generation);
-  void OnDone(std::uint64_t generation, Status status,
-              std::vector<prometheus::MetricFamily> families, std::size_t conflicts,
-              double seconds);
+  // Loop thread. `snapshot` is the collection's, rendered on the worker (null on failure).
+  void OnDone(std::uint64_t generation, Status status, std::shared_ptr<const Snapshot> snapshot,
+              std::size_t conflicts, double seconds);
   void PublishDown();
   void SetState(InstanceState state, const std::string& error);
   void AppendUp(std::vector<prometheus::MetricFamily>& families, bool up) const;
