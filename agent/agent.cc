@@ -502,6 +502,8 @@ void Agent::ApplyAlerts() {
   const auto interval = alerts.GetDuration("interval");
   alerts_interval_ = interval;
   rules_.SetRules(std::move(rules.value()), interval);
+  // Snapshots keep the samples of the families rules read; the rest only as text.
+  store_.SetKeptNames(std::make_shared<const std::set<std::string>>(rules_.store().wanted_names()));
   if (!alert_state_loaded_) {
     alert_state_loaded_ = true;
     std::ifstream in(AlertStatePath(config_));

@@ -113,7 +113,7 @@ bool CollectorRuntime::CollectNow() {
     if (status.ok()) {
       auto families = sink.Take();
       self->AppendUp(families, true);
-      snapshot = MakeSnapshot(std::move(families), system_clock::now());
+      snapshot = MakeSnapshot(std::move(families), system_clock::now(), self->store_.kept_names());
     }
     // Hand the last reference to the loop thread: the runtime must not be destroyed here,
     // on its own worker thread.

@@ -16,6 +16,12 @@ std::string FormatLe(double v) { return promql::FormatGoFloat(v); }
 
 }  // namespace
 
+std::set<std::string> SeriesStore::wanted_names() const {
+  std::set<std::string> names;
+  for (const auto& [name, retention] : retention_) names.insert(name);
+  return names;
+}
+
 void SeriesStore::SetRetention(std::map<std::string, std::int64_t> retention) {
   retention_ = std::move(retention);
   for (auto it = series_by_name_.begin(); it != series_by_name_.end();) {

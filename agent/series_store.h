@@ -36,6 +36,8 @@ class SeriesStore : public promql::Storage {
   void Prune(promql::Timestamp now);
 
   std::size_t series_count() const { return series_.size(); }
+  // The metric names kept (histogram and summary series by their _bucket/_sum/_count names).
+  std::set<std::string> wanted_names() const;
   std::size_t sample_count() const;
   // The sources ingested so far (for MarkSourceStale on reloads).
   std::vector<std::string> sources() const;

@@ -4,10 +4,11 @@
 
 #include <sstream>
 
+#include "agent/pool_model.h"
+
 namespace tacho::agent {
 
-std::vector<RenderedFamily> RenderFamilies(
-    const std::vector<prometheus::MetricFamily>& families) {
+std::vector<RenderedFamily> RenderFamilies(const std::vector<prometheus::MetricFamily>& families) {
   // Serialise everything once, then split the text into families: each family's block starts
   // with its "# HELP" line (omitted by TextSerializer when help is empty) and "# TYPE" line;
   // sample lines never start with '#'.
@@ -45,18 +46,37 @@ std::vector<RenderedFamily> RenderFamilies(
   return out;
 }
 
+namespace {
+
+bool Kept(const std::set<std::string>& names, const std::string& family) {
+  if (family.rfind(kPoolFamilyPrefix, 0) == 0) return true;
+  for (const char* suffix : {"", "_bucket", "_sum", "_count"}) {
+    if (names.count(family + suffix) != 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 std::shared_ptr<const Snapshot> MakeSnapshot(std::vector<prometheus::MetricFamily> families,
-                                             std::chrono::system_clock::time_point taken_at) {
+                                             std::chrono::system_clock::time_point taken_at,
+                                             const KeptNames& kept) {
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->rendered = RenderFamilies(families);
   for (const auto& f : families) snapshot->series += f.metric.size();
+  // Most families are only ever served as text: keeping their samples too would double the
+  // memory of every snapshot (about 600 bytes a series).
+  if (kept) {
+    std::erase_if(families,
+                  [&kept](const prometheus::MetricFamily& f) { return !Kept(*kept, f.name); });
+    families.shrink_to_fit();
+  }
   snapshot->families = std::move(families);
   snapshot->taken_at = taken_at;
   return snapshot;
 }
 
-void SnapshotStore::Publish(const std::string& instance,
-                            std::shared_ptr<const Snapshot> snapshot) {
+void SnapshotStore::Publish(const std::string& instance, std::shared_ptr<const Snapshot> snapshot) {
   std::lock_guard lock(mutex_);
   snapshots_[instance] = std::move(snapshot);
 }
@@ -64,6 +84,16 @@ void SnapshotStore::Publish(const std::string& instance,
 void SnapshotStore::Remove(const std::string& instance) {
   std::lock_guard lock(mutex_);
   snapshots_.erase(instance);
+}
+
+void SnapshotStore::SetKeptNames(KeptNames names) {
+  std::lock_guard lock(mutex_);
+  kept_names_ = std::move(names);
+}
+
+KeptNames SnapshotStore::kept_names() const {
+  std::lock_guard lock(mutex_);
+  return kept_names_;
 }
 
 std::map<std::string, std::shared_ptr<const Snapshot>> SnapshotStore::All() const {

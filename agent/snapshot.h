@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -21,9 +22,17 @@ struct RenderedFamily {
   std::string body;    // the sample lines
 };
 
-// Immutable once published; shared by the store, scrapes and (later) the rule evaluator.
+// The metric names whose families a snapshot keeps besides its rendered text (what the rule
+// evaluator reads; histogram and summary series by their _bucket/_sum/_count names). Null:
+// keep every family.
+using KeptNames = std::shared_ptr<const std::set<std::string>>;
+
+// Immutable once published; shared by the store, scrapes, the rule evaluator and
+// /api/v1/pools.
 struct Snapshot {
-  std::vector<prometheus::MetricFamily> families;  // sorted by name
+  // Sorted by name. Only the families someone reads back: those named by KeptNames and the
+  // pool model's tacho_pool_*; every family is in `rendered`.
+  std::vector<prometheus::MetricFamily> families;
   std::vector<RenderedFamily> rendered;            // same order
   std::chrono::system_clock::time_point taken_at;
   std::size_t series = 0;
@@ -32,7 +41,8 @@ struct Snapshot {
 // Builds a snapshot, rendering the exposition text once (on the collecting thread, so a scrape
 // only concatenates strings).
 std::shared_ptr<const Snapshot> MakeSnapshot(std::vector<prometheus::MetricFamily> families,
-                                             std::chrono::system_clock::time_point taken_at);
+                                             std::chrono::system_clock::time_point taken_at,
+                                             const KeptNames& kept = nullptr);
 
 // Renders families (sorted by name) to RenderedFamily entries with prometheus-cpp's
 // TextSerializer.
@@ -46,8 +56,13 @@ class SnapshotStore {
   // Instance name -> snapshot, a consistent copy of the pointers.
   std::map<std::string, std::shared_ptr<const Snapshot>> All() const;
 
+  // Which families new snapshots keep (set by the agent from its rules); null keeps all.
+  void SetKeptNames(KeptNames names);
+  KeptNames kept_names() const;
+
  private:
   mutable std::mutex mutex_;
+  KeptNames kept_names_;
   std::map<std::string, std::shared_ptr<const Snapshot>> snapshots_;
 };
 

@@ -52,3 +52,30 @@ TEST(SnapshotStoreTest, publish_replaces_and_remove_withdraws) {
 
 }  // namespace
 }  // namespace tacho::agent
+
+namespace tacho::agent {
+namespace {
+
+TEST(SnapshotTest, keeps_only_the_families_readers_need_but_renders_all) {
+  MetricSink sink(Labels{{"target", "t"}});
+  sink.Gauge("read_by_rules", "R.", {}, 1);
+  sink.Gauge("only_served", "S.", {}, 2);
+  const HistogramBucket buckets[] = {{0.1, 1}};
+  sink.Histogram("latency_seconds", "H.", {}, buckets, 2, 0.3);
+  sink.Gauge("tacho_pool_in_use", "P.", {{"kind", "app"}, {"pool", "p"}}, 3);
+  auto kept = std::make_shared<const std::set<std::string>>(
+      std::set<std::string>{"read_by_rules", "latency_seconds_bucket"});
+  auto snapshot = MakeSnapshot(sink.Take(), std::chrono::system_clock::now(), kept);
+  std::vector<std::string> names;
+  for (const auto& f : snapshot->families) names.push_back(f.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"latency_seconds", "read_by_rules",
+                                             "tacho_pool_in_use"}))
+      << "a histogram is kept by its _bucket name; the pool model always";
+  EXPECT_EQ(snapshot->rendered.size(), 4u) << "every family is still served";
+  EXPECT_EQ(snapshot->series, 4u);
+  auto all = MakeSnapshot(MetricSink().Take(), std::chrono::system_clock::now());
+  EXPECT_TRUE(all->families.empty());
+}
+
+}  // namespace
+}  // namespace tacho::agent
