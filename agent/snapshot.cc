@@ -8,41 +8,56 @@
 
 namespace tacho::agent {
 
-std::vector<RenderedFamily> RenderFamilies(const std::vector<prometheus::MetricFamily>& families) {
+std::vector<RenderedFamily> RenderFamilies(
+    const std::vector<prometheus::MetricFamily>& families) {
   // Serialise everything once, then split the text into families: each family's block starts
   // with its "# HELP" line (omitted by TextSerializer when help is empty) and "# TYPE" line;
-  // sample lines never start with '#'.
+  // sample lines never start with '#'. The text is read in place and each family's header and
+  // body copied once at their exact size: a snapshot lives for a whole interval, so neither a
+  // second copy of the text nor the slack of strings grown line by line should live with it.
   std::ostringstream stream;
   prometheus::TextSerializer().Serialize(stream, families);
-  const std::string text = stream.str();
+  const std::string_view text = stream.view();
 
-  std::vector<RenderedFamily> out;
-  out.reserve(families.size());
-  std::size_t family_index = 0;
+  struct Block {
+    std::size_t begin = 0;        // first header line
+    std::size_t body_begin = 0;   // first sample line
+    std::size_t end = 0;
+  };
+  std::vector<Block> blocks;
+  blocks.reserve(families.size());
   std::size_t pos = 0;
   bool previous_was_help = false;
   while (pos < text.size()) {
     std::size_t eol = text.find('\n', pos);
-    eol = eol == std::string::npos ? text.size() : eol + 1;
-    std::string_view line(text.data() + pos, eol - pos);
+    eol = eol == std::string_view::npos ? text.size() : eol + 1;
+    const std::string_view line = text.substr(pos, eol - pos);
     const bool is_help = line.starts_with("# HELP ");
     const bool is_type = line.starts_with("# TYPE ");
-    if (is_help || (is_type && !previous_was_help)) {
-      RenderedFamily rendered;
-      if (family_index < families.size()) {
-        rendered.name = families[family_index].name;
-        rendered.type = families[family_index].type;
-      }
-      ++family_index;
-      out.push_back(std::move(rendered));
-    }
-    if (!out.empty()) {
-      (is_help || is_type ? out.back().header : out.back().body).append(line);
+    if (is_help || (is_type && !previous_was_help)) blocks.push_back({pos, pos, pos});
+    if (!blocks.empty()) {
+      Block& b = blocks.back();
+      if (is_help || is_type) b.body_begin = eol;
+      b.end = eol;
     }
     previous_was_help = is_help;
     pos = eol;
   }
-  std::erase_if(out, [](const RenderedFamily& f) { return f.body.empty(); });
+
+  std::vector<RenderedFamily> out;
+  out.reserve(blocks.size());
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    const Block& b = blocks[i];
+    if (b.end == b.body_begin) continue;  // a family without samples
+    RenderedFamily rendered;
+    if (i < families.size()) {
+      rendered.name = families[i].name;
+      rendered.type = families[i].type;
+    }
+    rendered.header = std::string(text.substr(b.begin, b.body_begin - b.begin));
+    rendered.body = std::string(text.substr(b.body_begin, b.end - b.body_begin));
+    out.push_back(std::move(rendered));
+  }
   return out;
 }
 
