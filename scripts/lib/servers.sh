@@ -440,6 +440,25 @@ _tacho_pgbouncer_answers() {  # PID PORT USER PASSWORD
     -U "$3" -d pgbouncer -c "SHOW VERSION" >/dev/null 2>&1
 }
 
+# _tacho_launch_pgbouncer BIN DIR: starts PgBouncer with DIR/pgbouncer.ini and sets
+# _TACHO_PGB_LAUNCHED to its pid. In the foreground (pgbouncer -d leaves a zombie of its double
+# fork behind, which process counts would see), in its own session, as the postgres user:
+# setsid and setpriv both exec, so $! is pgbouncer's pid. DIR/stop.sh kills it;
+# _tacho_stop_dir reaps it.
+_tacho_launch_pgbouncer() {
+  local bin="$1" dir="$2"
+  rm -f "$dir/pgbouncer.pid"
+  if _tacho_is_root; then
+    setsid setpriv --reuid=postgres --regid=postgres --init-groups -- \
+      "$bin" -q "$dir/pgbouncer.ini" </dev/null >>"$dir/start.log" 2>&1 &
+  else
+    setsid "$bin" -q "$dir/pgbouncer.ini" </dev/null >>"$dir/start.log" 2>&1 &
+  fi
+  _TACHO_PGB_LAUNCHED=$!
+  echo "$_TACHO_PGB_LAUNCHED" >>"$dir/children"
+  _tacho_kill_snippet "$_TACHO_PGB_LAUNCHED" pgbouncer >>"$dir/stop.sh"
+}
+
 # tacho_start_pgbouncer [--auth trust|md5] [--pool-size N] [--pool-mode MODE]: PgBouncer in
 # front of the PostgreSQL started by tacho_start_postgres (which must run first), as the
 # postgres OS user. Defaults from TACHO_PGB_AUTH_TYPE (trust), TACHO_PGB_POOL_SIZE (5),
@@ -506,19 +525,8 @@ pidfile = $dir/pgbouncer.pid
 EOF
     if _tacho_is_root; then chown -R postgres:postgres "$dir"; fi
     chmod 0600 "$dir/userlist.txt"
-    rm -f "$dir/pgbouncer.pid"
-    # In the foreground (pgbouncer -d leaves a zombie of its double fork behind, which process
-    # counts would see), in its own session, as the postgres user: setsid and setpriv both exec,
-    # so $! is pgbouncer's pid. stop.sh kills it; _tacho_stop_dir reaps it.
-    if _tacho_is_root; then
-      setsid setpriv --reuid=postgres --regid=postgres --init-groups -- \
-        "$bin" -q "$dir/pgbouncer.ini" </dev/null >>"$dir/start.log" 2>&1 &
-    else
-      setsid "$bin" -q "$dir/pgbouncer.ini" </dev/null >>"$dir/start.log" 2>&1 &
-    fi
-    pid=$!
-    echo "$pid" >>"$dir/children"
-    _tacho_kill_snippet "$pid" pgbouncer >>"$dir/stop.sh"
+    _tacho_launch_pgbouncer "$bin" "$dir"
+    pid=$_TACHO_PGB_LAUNCHED
     if tacho_wait_for 20 _tacho_pgbouncer_answers "$pid" "$port" "$admin_user" "$admin_password"; then
       break
     fi
@@ -572,16 +580,8 @@ tacho_stop_pgbouncer() {
 tacho_resume_pgbouncer() {
   local dir="${TACHO_PGB_DIR:?tacho_resume_pgbouncer: no PgBouncer started}" bin pid
   bin=$(_tacho_pgbouncer_bin) || return 1
-  rm -f "$dir/pgbouncer.pid"
-  if _tacho_is_root; then
-    setsid setpriv --reuid=postgres --regid=postgres --init-groups -- \
-      "$bin" -q "$dir/pgbouncer.ini" </dev/null >>"$dir/start.log" 2>&1 &
-  else
-    setsid "$bin" -q "$dir/pgbouncer.ini" </dev/null >>"$dir/start.log" 2>&1 &
-  fi
-  pid=$!
-  echo "$pid" >>"$dir/children"
-  _tacho_kill_snippet "$pid" pgbouncer >>"$dir/stop.sh"
+  _tacho_launch_pgbouncer "$bin" "$dir"
+  pid=$_TACHO_PGB_LAUNCHED
   export TACHO_PGB_PID="$pid"
   if ! tacho_wait_for 20 _tacho_pgbouncer_answers "$pid" "$TACHO_PGB_PORT" \
       "$TACHO_PGB_ADMIN_USER" "$TACHO_PGB_ADMIN_PASSWORD"; then
