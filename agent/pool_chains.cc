@@ -19,23 +19,12 @@ std::string_view LabelValue(const prometheus::ClientMetric& m, std::string_view 
   return {};
 }
 
-std::optional<double>* Field(PoolSample& p, std::string_view family) {
-  static const std::map<std::string_view, std::optional<double> PoolSample::*> kFields = {
-      {"tacho_pool_size", &PoolSample::size},
-      {"tacho_pool_in_use", &PoolSample::in_use},
-      {"tacho_pool_idle", &PoolSample::idle},
-      {"tacho_pool_waiting", &PoolSample::waiting},
-      {"tacho_pool_max_wait_seconds", &PoolSample::max_wait_seconds},
-      {"tacho_pool_blocked", &PoolSample::blocked},
-      {"tacho_pool_idle_in_transaction", &PoolSample::idle_in_transaction},
-      {"tacho_pool_idle_in_transaction_max_age_seconds",
-       &PoolSample::idle_in_transaction_max_age_seconds},
-      {"tacho_pool_waits_total", &PoolSample::waits_total},
-      {"tacho_pool_wait_seconds_total", &PoolSample::wait_seconds_total},
-      {"tacho_pool_timeouts_total", &PoolSample::timeouts_total},
-  };
-  auto it = kFields.find(family);
-  return it == kFields.end() ? nullptr : &(p.*(it->second));
+// The PoolSample field a tacho_pool_* family carries, or null.
+const PoolFamily* FamilyOf(std::string_view name) {
+  for (const PoolFamily& f : PoolFamilies()) {
+    if (name == f.name) return &f;
+  }
+  return nullptr;
 }
 
 double Value(const prometheus::ClientMetric& m, prometheus::MetricType type) {
@@ -53,11 +42,6 @@ json::value Number(const std::optional<double>& v) {
   return v ? json::value(*v) : json::value(nullptr);
 }
 
-std::optional<double> Utilization(const PoolSample& p) {
-  if (!p.size || *p.size <= 0 || !p.in_use) return std::nullopt;
-  return *p.in_use / *p.size;
-}
-
 json::object PoolJson(const PoolView& v) {
   const PoolSample& p = v.sample;
   json::object o{{"target", v.target},
@@ -68,10 +52,10 @@ json::object PoolJson(const PoolView& v) {
                  {"idle", Number(p.idle)},
                  {"waiting", Number(p.waiting)},
                  {"max_wait_seconds", Number(p.max_wait_seconds)},
-                 {"utilization", Number(Utilization(p))},
+                 {"utilization", Number(PoolUtilization(p))},
                  {"saturated", PoolSaturated(p)}};
-  if (!Utilization(p)) {
-    o["no_utilization_reason"] = p.no_limit == NoLimit::kUnlimited ? "unlimited" : "unknown_limit";
+  if (!PoolUtilization(p)) {
+    o["no_utilization_reason"] = NoLimitReason(p.no_limit);
   }
   return o;
 }
@@ -86,7 +70,7 @@ bool InChain(const PoolSample& p) {
 
 // How close a pool is to its limit, for choosing a layer's worst pool.
 double Pressure(const PoolSample& p) {
-  double pressure = Utilization(p).value_or(0);
+  double pressure = PoolUtilization(p).value_or(0);
   if (PoolSaturated(p)) pressure += 1;
   if (p.waiting) pressure += *p.waiting;
   return pressure;
@@ -100,8 +84,9 @@ std::vector<PoolView> ReadPools(
   for (const auto& [instance, snapshot] : snapshots) {
     if (!snapshot) continue;
     for (const prometheus::MetricFamily& family : snapshot->families) {
-      const bool unavailable = family.name == "tacho_pool_utilization_unavailable";
-      if (family.name.rfind(kPoolFamilyPrefix, 0) != 0) continue;
+      const bool unavailable = family.name == kPoolUnavailableFamily;
+      const PoolFamily* carried = FamilyOf(family.name);
+      if (!unavailable && carried == nullptr) continue;
       for (const prometheus::ClientMetric& m : family.metric) {
         std::string target(LabelValue(m, "target"));
         if (target.empty()) target = instance;
@@ -111,10 +96,9 @@ std::vector<PoolView> ReadPools(
         view.sample.kind = LabelValue(m, "kind");
         view.sample.pool = LabelValue(m, "pool");
         if (unavailable) {
-          view.sample.no_limit =
-              LabelValue(m, "reason") == "unlimited" ? NoLimit::kUnlimited : NoLimit::kUnknown;
-        } else if (auto* field = Field(view.sample, family.name)) {
-          *field = Value(m, family.type);
+          view.sample.no_limit = ParseNoLimitReason(LabelValue(m, "reason"));
+        } else {
+          view.sample.*carried->field = Value(m, family.type);
         }
       }
     }
@@ -154,7 +138,8 @@ std::string PoolsJson(const std::vector<PoolView>& pools, const std::vector<Pool
       for (const PoolView* v : members) {
         layer_pools.push_back(PoolJson(*v));
         saturated = saturated || PoolSaturated(v->sample);
-        if (auto u = Utilization(v->sample)) utilization = std::max(utilization.value_or(0), *u);
+        if (auto u = PoolUtilization(v->sample))
+          utilization = std::max(utilization.value_or(0), *u);
         if (worst == nullptr || Pressure(v->sample) > Pressure(worst->sample)) worst = v;
       }
       if (saturated && worst != nullptr) {

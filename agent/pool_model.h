@@ -10,6 +10,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -50,6 +51,27 @@ struct PoolSample {
   std::optional<double> timeouts_total;      // app: borrowers that gave up (counter)
 };
 
+// One tacho_pool_* family carrying a PoolSample field: WritePool writes them and ReadPools
+// (agent/pool_chains.h) reads them back, from this one list.
+struct PoolFamily {
+  const char* name;
+  const char* help;
+  std::optional<double> PoolSample::*field;
+  bool counter;
+};
+const std::vector<PoolFamily>& PoolFamilies();
+
+// Every family WritePool writes starts with this.
+inline constexpr const char* kPoolFamilyPrefix = "tacho_pool_";
+
+// The family that says why a pool has no ratio, and the reasons it gives.
+inline constexpr const char* kPoolUnavailableFamily = "tacho_pool_utilization_unavailable";
+const char* NoLimitReason(NoLimit no_limit);  // "unlimited" or "unknown_limit"
+NoLimit ParseNoLimitReason(std::string_view reason);
+
+// In use / size, for a pool with a positive limit and a known in-use count.
+std::optional<double> PoolUtilization(const PoolSample& pool);
+
 // Writes one pool's tacho_pool_* samples. The ratio tacho_pool_utilization_ratio (in use /
 // size) is written only with a positive size; otherwise tacho_pool_utilization_unavailable
 // {kind,pool,reason="unlimited"|"unknown_limit"} says why, so a dashboard never shows a
@@ -59,8 +81,5 @@ void WritePool(MetricSink& sink, const PoolSample& pool);
 // Whether a pool is saturated: someone is waiting, or everything it may hand out is in use.
 // For the postgres "connections" pool idle backends count too: they hold their slots.
 bool PoolSaturated(const PoolSample& pool);
-
-// The family names WritePool uses, for the readers.
-inline constexpr const char* kPoolFamilyPrefix = "tacho_pool_";
 
 }  // namespace tacho::agent
