@@ -1,7 +1,6 @@
 #include "collectors/postgres/postgres_collector.h"
 
 #include <fnmatch.h>
-#include <malloc.h>
 
 #include <algorithm>
 #include <exception>
@@ -219,12 +218,7 @@ class PostgresCollector : public agent::Collector {
         main_backoff_(kBackoffInitial, kBackoffMax),
         statements_(StatementsOptions{.top_k = opts_.statements_top_k,
                                       .sticky_windows = opts_.statements_sticky_windows,
-                                      .query_text = opts_.query_text}) {
-    // A collection's peak (this sink, the runtime's rendering of it, the previous snapshot
-    // still alive) leaves freed memory in glibc's arenas that is never returned by itself.
-    // Shortly after each collection, once the runtime has published it, give it back.
-    watchdog_.SetIdleTask([] { malloc_trim(0); }, {milliseconds(100), milliseconds(1000)});
-  }
+                                      .query_text = opts_.query_text}) {}
 
   Status Collect(const agent::CollectContext& ctx, agent::MetricSink& sink) override {
     watchdog_.Arm(ctx.deadline);

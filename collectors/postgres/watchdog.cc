@@ -16,18 +16,10 @@ SocketWatchdog::~SocketWatchdog() {
   thread_.join();
 }
 
-void SocketWatchdog::SetIdleTask(std::function<void()> task,
-                                 std::vector<std::chrono::milliseconds> delays) {
-  std::lock_guard lock(mu_);
-  idle_task_ = std::move(task);
-  idle_delays_ = std::move(delays);
-}
-
 void SocketWatchdog::Arm(Clock::time_point deadline) {
   {
     std::lock_guard lock(mu_);
     armed_ = true;
-    idle_pending_ = false;
     fired_ = false;
     deadline_ = deadline + grace_;
   }
@@ -38,11 +30,6 @@ void SocketWatchdog::Disarm() {
   {
     std::lock_guard lock(mu_);
     armed_ = false;
-    if (idle_task_ && !idle_delays_.empty()) {
-      idle_pending_ = true;
-      idle_next_ = 0;
-      idle_since_ = Clock::now();
-    }
   }
   cv_.notify_all();
 }
@@ -67,19 +54,7 @@ void SocketWatchdog::Run() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
     if (!armed_) {
-      const Clock::time_point due =
-          idle_pending_ ? idle_since_ + idle_delays_[idle_next_] : Clock::time_point{};
-      if (!idle_pending_) {
-        cv_.wait(lock);
-      } else if (Clock::now() < due) {
-        cv_.wait_until(lock, due);
-      } else {
-        if (++idle_next_ >= idle_delays_.size()) idle_pending_ = false;
-        auto task = idle_task_;
-        lock.unlock();
-        task();
-        lock.lock();
-      }
+      cv_.wait(lock);
       continue;
     }
     const auto deadline = deadline_;

@@ -11,11 +11,9 @@
 
 #include <chrono>
 #include <condition_variable>
-#include <functional>
 #include <mutex>
 #include <set>
 #include <thread>
-#include <vector>
 
 namespace tacho::collectors::postgres {
 
@@ -37,9 +35,6 @@ class SocketWatchdog {
   void Unwatch(int fd);
   // True once the watchdog shut sockets down during the current (or last) armed period.
   bool fired() const;
-  // Runs `task` on the watchdog's thread at each of `delays` after each Disarm(), unless Arm()
-  // comes first. Set once, before the first Arm().
-  void SetIdleTask(std::function<void()> task, std::vector<std::chrono::milliseconds> delays);
 
  private:
   void Run();
@@ -52,11 +47,6 @@ class SocketWatchdog {
   bool stopping_ = false;
   Clock::time_point deadline_{};
   std::set<int> fds_;
-  std::function<void()> idle_task_;
-  std::vector<std::chrono::milliseconds> idle_delays_;
-  std::size_t idle_next_ = 0;  // index into idle_delays_ of the next run
-  bool idle_pending_ = false;
-  Clock::time_point idle_since_{};
   std::thread thread_;
 };
 

@@ -4,7 +4,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <thread>
 
 namespace tacho::collectors::postgres {
@@ -47,22 +46,6 @@ TEST(SocketWatchdogTest, disarmed_in_time_leaves_sockets_alone) {
   EXPECT_EQ(read(fds[0], &c, 1), 1);
   close(fds[0]);
   close(fds[1]);
-}
-
-TEST(SocketWatchdogTest, idle_task_runs_after_disarm_unless_rearmed) {
-  std::atomic<int> runs{0};
-  SocketWatchdog watchdog;
-  watchdog.SetIdleTask([&runs] { ++runs; }, {20ms, 60ms});
-  watchdog.Arm(SocketWatchdog::Clock::now() + 10s);
-  watchdog.Disarm();
-  std::this_thread::sleep_for(200ms);
-  EXPECT_EQ(runs.load(), 2);
-  watchdog.Arm(SocketWatchdog::Clock::now() + 10s);
-  watchdog.Disarm();
-  watchdog.Arm(SocketWatchdog::Clock::now() + 10s);  // re-armed before the first delay
-  std::this_thread::sleep_for(100ms);
-  EXPECT_EQ(runs.load(), 2);
-  watchdog.Disarm();
 }
 
 }  // namespace
