@@ -20,45 +20,6 @@ namespace http = beast::http;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
-Expected<Url> ParseUrl(const std::string& text) {
-  Url u;
-  const auto scheme_end = text.find("://");
-  if (scheme_end == std::string::npos) return Status::Error("URL must start with http:// or https://");
-  u.scheme = text.substr(0, scheme_end);
-  for (char& c : u.scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (u.scheme != "http" && u.scheme != "https") {
-    return Status::Error("URL scheme must be http or https, got '" + u.scheme + "'");
-  }
-  std::string rest = text.substr(scheme_end + 3);
-  const auto path_start = rest.find_first_of("/?#");
-  std::string authority = rest.substr(0, path_start);
-  u.target = path_start == std::string::npos ? "/" : rest.substr(path_start);
-  if (auto hash = u.target.find('#'); hash != std::string::npos) u.target.resize(hash);
-  if (u.target.empty() || u.target[0] != '/') u.target = "/" + u.target;
-  if (authority.find('@') != std::string::npos) {
-    return Status::Error("credentials in the URL are not supported; use headers");
-  }
-  if (!authority.empty() && authority[0] == '[') {
-    const auto close = authority.find(']');
-    if (close == std::string::npos) return Status::Error("unclosed '[' in the URL's host");
-    u.host = authority.substr(1, close - 1);
-    if (close + 1 < authority.size()) {
-      if (authority[close + 1] != ':') return Status::Error("bad port in URL");
-      u.port = authority.substr(close + 2);
-    }
-  } else {
-    const auto colon = authority.rfind(':');
-    u.host = authority.substr(0, colon);
-    if (colon != std::string::npos) u.port = authority.substr(colon + 1);
-  }
-  if (u.host.empty()) return Status::Error("URL has no host");
-  if (u.port.empty()) u.port = u.scheme == "https" ? "443" : "80";
-  for (char c : u.port) {
-    if (!std::isdigit(static_cast<unsigned char>(c))) return Status::Error("bad port in URL");
-  }
-  return u;
-}
-
 namespace {
 
 class Session : public std::enable_shared_from_this<Session> {

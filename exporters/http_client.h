@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "agent/status.h"
+#include "agent/url.h"
 
 namespace boost::asio {
 class io_context;
@@ -17,14 +18,8 @@ class io_context;
 
 namespace tacho::exporters {
 
-// "https://user@host:8443/path?q" -> scheme https, host, port 8443, target "/path?q".
-struct Url {
-  std::string scheme;  // "http" or "https"
-  std::string host;    // without brackets for IPv6
-  std::string port;    // default 80 / 443
-  std::string target;  // path and query, at least "/"
-};
-Expected<Url> ParseUrl(const std::string& text);
+using agent::ParseUrl;
+using agent::Url;
 
 struct HttpPostRequest {
   Url url;

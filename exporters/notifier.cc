@@ -85,7 +85,7 @@ Expected<NotifierConfig, config::Error> LoadNotifierConfig(const config::Section
     WebhookConfig w;
     w.name = s.GetString("name");
     if (!names.insert(w.name).second) return s.ErrorAt("name", "duplicate receiver name '" + w.name + "'");
-    auto url = ParseUrl(s.GetString("url"));
+    auto url = ParseUrl(s.GetString("url"), "headers");
     if (!url) return s.ErrorAt("url", "webhook '" + w.name + "': " + url.error().message());
     w.url = url.value();
     w.timeout = s.GetDuration("timeout");
@@ -123,7 +123,7 @@ Expected<NotifierConfig, config::Error> LoadNotifierConfig(const config::Section
     AlertmanagerConfig a;
     a.name = s.GetString("name");
     if (!names.insert(a.name).second) return s.ErrorAt("name", "duplicate receiver name '" + a.name + "'");
-    auto url = ParseUrl(s.GetString("url"));
+    auto url = ParseUrl(s.GetString("url"), "headers");
     if (!url) return s.ErrorAt("url", "alertmanager '" + a.name + "': " + url.error().message());
     a.url = url.value();
     std::string base = a.url.target;

@@ -179,7 +179,7 @@ Expected<AppPoolOptions, config::Error> ParseAppPoolOptions(const config::Sectio
   AppPoolOptions options;
   options.instance_name = env.instance_name;
   const std::string& url_text = section.GetString("url");
-  auto url = ParseHttpUrl(url_text);
+  auto url = agent::ParseUrl(url_text, "bearer_token");
   if (!url.ok()) {
     // The query is left out of the message: it may carry a credential.
     return section.ErrorAt("url", "invalid url \"" + url_text.substr(0, url_text.find('?')) +

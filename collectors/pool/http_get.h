@@ -13,25 +13,12 @@
 #include <vector>
 
 #include "agent/status.h"
+#include "agent/url.h"
 
 namespace tacho::collectors::pool {
 
-// "https://metrics.internal:8443/actuator/prometheus?x=1" -> https, host, "8443", target.
-struct HttpUrl {
-  std::string scheme;  // "http" or "https"
-  std::string host;    // without brackets for IPv6
-  std::string port;    // default 80 / 443
-  std::string target;  // path and query, at least "/"
-
-  // "https://host:8443/path" without the query (which may carry a secret), for messages.
-  std::string ForMessages() const;
-};
-
-// Rejects other schemes, user:password@ (use bearer_token), a missing host and a bad port.
-Expected<HttpUrl> ParseHttpUrl(std::string_view text);
-
 struct HttpGetRequest {
-  HttpUrl url;
+  agent::Url url;
   // Sent as they are. Their values never appear in an error message.
   std::vector<std::pair<std::string, std::string>> headers;
   std::string ca_file;  // https: PEM CA bundle; empty: the system's CA certificates
