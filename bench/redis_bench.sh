@@ -52,7 +52,7 @@ log "loading $KEYS keys"
 redis-benchmark -p "$REDIS_PORT" -q -n "$KEYS" -r "$KEYS" -P 50 -t set,lpush,hset,sadd,zadd >/dev/null 2>&1
 # One connection (so that connections per scrape can be counted), CLIENT REPLY OFF, a mix of
 # reads, writes and an occasional error, at LOAD_RATE commands per second.
-tacho_python - "$REDIS_PORT" "$LOAD_RATE" "$KEYS" </dev/null >/dev/null 2>&1 <<'PY' &
+"$(tacho_python_bin)" - "$REDIS_PORT" "$LOAD_RATE" "$KEYS" </dev/null >/dev/null 2>&1 <<'PY' &
 import random, socket, sys, time
 port, rate, keys = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 s = socket.create_connection(("127.0.0.1", port))

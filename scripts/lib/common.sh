@@ -13,8 +13,12 @@ tacho_log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 tacho_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # Python 3 from Debian (/usr/bin/python3) rather than whatever is first in PATH.
-tacho_python() {
-  if [ -x /usr/bin/python3 ]; then /usr/bin/python3 "$@"; else python3 "$@"; fi
+tacho_python() { "$(tacho_python_bin)" "$@"; }
+# The interpreter tacho_python runs. Start a background python with
+# `"$(tacho_python_bin)" ... &`, not `tacho_python ... &`: `$!` of a backgrounded function is
+# a subshell's pid, and killing that leaves the interpreter running.
+tacho_python_bin() {
+  if [ -x /usr/bin/python3 ]; then echo /usr/bin/python3; else command -v python3; fi
 }
 
 # Number of CPUs to build with.

@@ -61,7 +61,7 @@ PROM
   mv "$WORK/app.prom.tmp" "$WORK/app.prom"
 }
 set_app 4.0 6.0 0.0
-tacho_python "$ROOT/tests/fakes/app_pool_server.py" --port-file "$WORK/app-port" \
+"$(tacho_python_bin)" "$ROOT/tests/fakes/app_pool_server.py" --port-file "$WORK/app-port" \
   --fixture "$WORK/app.prom" >"$WORK/app.log" 2>&1 &
 tacho_track_pid $!
 wait_for 10 test -s "$WORK/app-port" || { echo "fixture endpoint did not start"; cat "$WORK/app.log"; exit 1; }
@@ -196,7 +196,7 @@ wait "$PGBENCH" 2>/dev/null
 
 echo "=== Redis pools"
 # Three connections named "worker" (one blocked in BLPOP), open while the checks run.
-tacho_python - "$TACHO_REDIS_PORT" <<'PY' &
+"$(tacho_python_bin)" - "$TACHO_REDIS_PORT" <<'PY' &
 import socket, sys, time
 conns = []
 for i in range(3):

@@ -220,7 +220,7 @@ check "slowlog entries are counted per command ($slow SET entries, $missed misse
 check "slowlog series hold no arguments" bash -c "! grep '^redis_slowlog' '$WORK/m.prom' | grep -q 'key:'"
 
 # Client pools: three connections named billing-api.
-tacho_python - "$A_PORT" >"$WORK/pool.out" 2>&1 <<'PY' &
+"$(tacho_python_bin)" - "$A_PORT" >"$WORK/pool.out" 2>&1 <<'PY' &
 import socket, sys, time
 port = int(sys.argv[1])
 socks = []
