@@ -196,9 +196,9 @@ const DefaultRule kDefaultRules[] = {
      "The oldest waiting client of pool {{ $labels.database }}/{{ $labels.user }} has waited "
      "{{ $value | humanizeDuration }}."},
     {"TachoPoolSaturated", "tacho_pool_utilization_ratio > <<TachoPoolSaturated>>", "5m",
-     "warning", "Pool saturated on {{ $labels.target }}",
-     "The connection pool of {{ $labels.target }} is {{ $value | humanizePercentage }} "
-     "utilised; requests will queue."},
+     "warning", "Pool {{ $labels.pool }} saturated on {{ $labels.target }}",
+     "The {{ $labels.kind }} connection pool {{ $labels.pool }} of {{ $labels.target }} is "
+     "{{ $value | humanizePercentage }} utilised; requests will queue."},
     {"ProcessHighCpu",
      "sum without (mode) (rate(namedprocess_namegroup_cpu_seconds_total[5m])) / on (target) "
      "group_left tacho_host_cpus > <<ProcessHighCpu>>",
