@@ -12,6 +12,10 @@ const std::vector<PoolFamily>& PoolFamilies() {
        false},
       {"tacho_pool_idle", "Open connections of the pool available to the next borrower.",
        &PoolSample::idle, false},
+      {"tacho_pool_held",
+       "Connections the pool holds open, in use or idle; per-application PostgreSQL and "
+       "per-client-name Redis pools.",
+       &PoolSample::held, false},
       {"tacho_pool_waiting", "Borrowers queued for a connection of the pool right now.",
        &PoolSample::waiting, false},
       {"tacho_pool_max_wait_seconds",

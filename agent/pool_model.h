@@ -39,6 +39,10 @@ struct PoolSample {
 
   std::optional<double> in_use;            // connections doing work for a client
   std::optional<double> idle;              // open, available for the next borrower
+  // Connections the pool holds open, in use or idle: what it costs the layer below. Set where
+  // a pool's connections are counted one by one (PostgreSQL per application, Redis per client
+  // name), where no size says how large the pool has grown.
+  std::optional<double> held;
   std::optional<double> waiting;           // borrowers queued for a connection right now
   std::optional<double> max_wait_seconds;  // how long the oldest of them has waited
 

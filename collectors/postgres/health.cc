@@ -200,11 +200,13 @@ PoolCounts CountPool(const std::map<std::string, double>& states) {
   return p;
 }
 
-// The pool model (agent/pool_model.h): the server's connection slots as one pool, and each
-// exported application_name as a pool of its own (no limit is known server-side).
-void WriteActivityPools(Cycle& c, const std::map<std::string, std::map<std::string, double>>& all,
-                        const std::map<std::string, std::map<std::string, double>>& exported,
-                        double idle_tx_age) {
+}  // namespace
+
+std::vector<agent::PoolSample> ActivityPools(const ActivityStates& all,
+                                             const ActivityStates& exported,
+                                             double idle_tx_age,
+                                             std::optional<double> connection_slots) {
+  std::vector<agent::PoolSample> pools;
   PoolCounts server;
   for (const auto& [app, states] : all) {
     const PoolCounts p = CountPool(states);
@@ -212,26 +214,24 @@ void WriteActivityPools(Cycle& c, const std::map<std::string, std::map<std::stri
     server.idle += p.idle;
     server.idle_in_transaction += p.idle_in_transaction;
   }
-  agent::PoolSample slots("postgres", "connections");
-  slots.size = c.connection_slots;
+  agent::PoolSample& slots = pools.emplace_back("postgres", "connections");
+  slots.size = connection_slots;
   slots.no_limit = agent::NoLimit::kUnknown;
   slots.in_use = server.in_use;
   slots.idle = server.idle;
   slots.idle_in_transaction = server.idle_in_transaction;
   slots.idle_in_transaction_max_age_seconds = idle_tx_age;
-  agent::WritePool(c.sink.raw(), slots);
   for (const auto& [app, states] : exported) {
     const PoolCounts p = CountPool(states);
-    agent::PoolSample pool("postgres", "app/" + app);
+    agent::PoolSample& pool = pools.emplace_back("postgres", "app/" + app);
     pool.no_limit = agent::NoLimit::kUnknown;
     pool.in_use = p.in_use;
     pool.idle = p.idle;
+    pool.held = p.in_use + p.idle;
     pool.idle_in_transaction = p.idle_in_transaction;
-    agent::WritePool(c.sink.raw(), pool);
   }
+  return pools;
 }
-
-}  // namespace
 
 void CollectActivity(PgSession& s, Cycle& c, const std::vector<DatabaseInfo>& databases,
                      std::size_t applications_top_k, std::size_t* applications_dropped) {
@@ -254,7 +254,7 @@ void CollectActivity(PgSession& s, Cycle& c, const std::vector<DatabaseInfo>& da
   std::map<std::pair<std::string, std::string>, ByState> by_state;  // (datname, state)
   std::map<std::string, double> idle_in_tx;                         // datname -> max age
   std::map<std::string, double> waiting;                            // datname -> backends
-  std::map<std::string, std::map<std::string, double>> apps;        // app -> state -> count
+  ActivityStates apps;       // app -> state -> count
   double client_idle_tx_age = 0;                                    // oldest, client backends
   std::set<std::string> zero_fill;
   for (const DatabaseInfo& db : databases) {
@@ -322,7 +322,7 @@ void CollectActivity(PgSession& s, Cycle& c, const std::vector<DatabaseInfo>& da
   std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
     return std::tie(b.first, *a.second) < std::tie(a.first, *b.second);
   });
-  std::map<std::string, std::map<std::string, double>> exported;
+  ActivityStates exported;
   for (std::size_t i = 0; i < ranked.size(); ++i) {
     const std::string& app = *ranked[i].second;
     const std::string label = i < applications_top_k ? app : kOtherApplication;
@@ -338,7 +338,10 @@ void CollectActivity(PgSession& s, Cycle& c, const std::vector<DatabaseInfo>& da
                  {{"application_name", app}, {"state", state}}, n);
     }
   }
-  WriteActivityPools(c, apps, exported, client_idle_tx_age);
+  for (const agent::PoolSample& pool :
+       ActivityPools(apps, exported, client_idle_tx_age, c.connection_slots)) {
+    agent::WritePool(c.sink.raw(), pool);
+  }
 }
 
 void CollectLocks(PgSession& s, Cycle& c, const std::vector<DatabaseInfo>& databases) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/pool_model.h"
 #include "collectors/postgres/cycle.h"
 
 namespace tacho::collectors::postgres {
@@ -25,6 +26,19 @@ bool CollectDatabases(PgSession& s, Cycle& c, const ServerFacts& facts,
 // the rest under application_name="<other>"), oldest transaction and idle-in-transaction ages.
 void CollectActivity(PgSession& s, Cycle& c, const std::vector<DatabaseInfo>& databases,
                      std::size_t applications_top_k, std::size_t* applications_dropped);
+
+// Client backends by application_name, then state ("active", "idle", "idle in transaction",
+// ...; "unknown" where tacho's role may not see it), as read from pg_stat_activity.
+using ActivityStates = std::map<std::string, std::map<std::string, double>>;
+
+// The pool model's view of those backends (agent/pool_model.h): the server's connection slots
+// as the pool "connections" (every application in `all`), then one "app/<name>" pool per
+// application in `exported` (the top K, the rest summed under "<other>"), whose size the server
+// cannot know. In use: any state but "idle" and "unknown"; held: in use + idle.
+std::vector<agent::PoolSample> ActivityPools(const ActivityStates& all,
+                                             const ActivityStates& exported,
+                                             double idle_tx_age,
+                                             std::optional<double> connection_slots);
 
 // pg_locks by database and mode (postgres_exporter: pg_locks_count).
 void CollectLocks(PgSession& s, Cycle& c, const std::vector<DatabaseInfo>& databases);

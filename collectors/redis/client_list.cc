@@ -81,4 +81,14 @@ ClientPools GroupClientPools(const std::vector<ClientInfo>& clients, std::size_t
   return out;
 }
 
+agent::PoolSample ClientPoolSample(const ClientPool& p) {
+  agent::PoolSample pool("redis", "client/" + p.name);
+  pool.no_limit = agent::NoLimit::kUnknown;
+  pool.in_use = static_cast<double>(p.active);
+  pool.idle = static_cast<double>(p.connections - p.active);
+  pool.held = static_cast<double>(p.connections);
+  pool.blocked = static_cast<double>(p.blocked);
+  return pool;
+}
+
 }  // namespace tacho::collectors::redis

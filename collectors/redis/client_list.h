@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/pool_model.h"
+
 namespace tacho::collectors::redis {
 
 struct ClientInfo {
@@ -41,5 +43,10 @@ struct ClientPools {
 
 // Groups by name; keeps the `max_pools` largest pools (then by name), sorted by name.
 ClientPools GroupClientPools(const std::vector<ClientInfo>& clients, std::size_t max_pools);
+
+// A client name's connections as a pool of the pool model (kind "redis", pool
+// "client/<name>"): in use = active, idle = the rest, held = all. A client-side pool's size is
+// not visible from the server, so it has no ratio.
+agent::PoolSample ClientPoolSample(const ClientPool& pool);
 
 }  // namespace tacho::collectors::redis

@@ -72,5 +72,21 @@ TEST(RedisClientListTest, tolerates_missing_fields_and_blank_lines) {
   EXPECT_EQ(clients[1].flags, "N");
 }
 
+TEST(RedisClientListTest, a_client_name_is_a_pool_held_in_use_idle_and_blocked) {
+  auto pools =
+      GroupClientPools(ParseClientList(testutil::Fixture("client_list_redis-7.0.15.txt")), 50);
+  const ClientPool* worker = Find(pools, "worker");
+  ASSERT_NE(worker, nullptr);
+  const agent::PoolSample pool = ClientPoolSample(*worker);
+  EXPECT_EQ(pool.kind, "redis");
+  EXPECT_EQ(pool.pool, "client/worker");
+  EXPECT_EQ(pool.held, 3.0);
+  EXPECT_EQ(pool.in_use, 1.0);
+  EXPECT_EQ(pool.idle, 2.0);
+  EXPECT_EQ(pool.blocked, 1.0);
+  EXPECT_FALSE(pool.size.has_value()) << "a client-side pool's size is not visible here";
+  EXPECT_EQ(pool.no_limit, agent::NoLimit::kUnknown);
+}
+
 }  // namespace
 }  // namespace tacho::collectors::redis

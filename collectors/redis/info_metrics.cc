@@ -318,4 +318,15 @@ InfoMetricsResult WriteInfoMetrics(const InfoReport& info, const InfoMetricsOpti
   return result;
 }
 
+std::optional<agent::PoolSample> ClientsPool(const InfoReport& info,
+                                             const InfoMetricsOptions& options) {
+  agent::PoolSample pool("redis", "clients");
+  pool.size = options.config_maxclients ? options.config_maxclients : info.Number("maxclients");
+  pool.no_limit = agent::NoLimit::kUnknown;
+  pool.in_use = info.Number("connected_clients");
+  pool.blocked = info.Number("blocked_clients");
+  if (!pool.in_use) return std::nullopt;
+  return pool;
+}
+
 }  // namespace tacho::collectors::redis

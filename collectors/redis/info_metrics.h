@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "agent/metric_sink.h"
+#include "agent/pool_model.h"
 #include "collectors/redis/info_parser.h"
 
 namespace tacho::collectors::redis {
@@ -34,6 +35,12 @@ struct InfoMetricsResult {
 
 InfoMetricsResult WriteInfoMetrics(const InfoReport& info, const InfoMetricsOptions& options,
                                    agent::MetricSink& sink);
+
+// The server's client slots as the pool "clients" of the pool model (kind "redis"):
+// connected_clients in use of maxclients (CONFIG GET, else INFO), blocked_clients. Nullopt when
+// INFO has no connected_clients.
+std::optional<agent::PoolSample> ClientsPool(const InfoReport& info,
+                                             const InfoMetricsOptions& options);
 
 // "redis" or "valkey".
 std::string Flavour(const InfoReport& info);

@@ -184,5 +184,37 @@ TEST(RedisInfoMetricsTest, counters_end_in_total_and_gauges_do_not) {
   }
 }
 
+TEST(RedisClientsPoolTest, connected_clients_in_use_of_maxclients_from_info) {
+  const auto pool = ClientsPool(ParseInfo(Fixture("info_all_redis-7.0.15.txt")), {});
+  ASSERT_TRUE(pool.has_value());
+  EXPECT_EQ(pool->kind, "redis");
+  EXPECT_EQ(pool->pool, "clients");
+  EXPECT_EQ(pool->size, 10000.0);
+  EXPECT_EQ(pool->in_use, 1.0);
+  EXPECT_EQ(pool->blocked, 0.0);
+  EXPECT_DOUBLE_EQ(*agent::PoolUtilization(*pool), 1.0 / 10000);
+}
+
+TEST(RedisClientsPoolTest, config_maxclients_wins_over_info) {
+  InfoMetricsOptions options;
+  options.config_maxclients = 64;
+  const auto pool = ClientsPool(ParseInfo(Fixture("info_all_redis-7.0.15.txt")), options);
+  ASSERT_TRUE(pool.has_value());
+  EXPECT_EQ(pool->size, 64.0);
+}
+
+TEST(RedisClientsPoolTest, maxclients_unknown_leaves_the_ratio_out) {
+  // Redis 6 has no maxclients in INFO; with CONFIG blocked the limit is unknown.
+  const auto pool = ClientsPool(ParseInfo("# Clients\r\nconnected_clients:7\r\n"), {});
+  ASSERT_TRUE(pool.has_value());
+  EXPECT_EQ(pool->in_use, 7.0);
+  EXPECT_FALSE(pool->size.has_value());
+  EXPECT_FALSE(agent::PoolUtilization(*pool).has_value());
+}
+
+TEST(RedisClientsPoolTest, no_pool_without_connected_clients) {
+  EXPECT_FALSE(ClientsPool(ParseInfo("# Server\r\nredis_version:7.0.15\r\n"), {}).has_value());
+}
+
 }  // namespace
 }  // namespace tacho::collectors::redis

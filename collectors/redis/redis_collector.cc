@@ -259,7 +259,7 @@ class RedisCollector : public agent::Collector {
     if (describe_pending_) DescribeCapabilities(info);
 
     InfoMetricsResult kept = WriteInfoMetrics(info, info_options, sink);
-    WriteClientsPool(info, info_options, sink);
+    if (auto pool = ClientsPool(info, info_options)) agent::WritePool(sink, *pool);
     const std::string run_id = info.Field("run_id") ? *info.Field("run_id") : std::string();
 
     // Round 2: what INFO decides: the latency top-K, new slowlog entries, client pools.
@@ -414,17 +414,6 @@ class RedisCollector : public agent::Collector {
                  {}, static_cast<double>(slowlog_.missed()));
   }
 
-  // The pool model (agent/pool_model.h): the server's client slots as the pool "clients".
-  static void WriteClientsPool(const InfoReport& info, const InfoMetricsOptions& options,
-                               MetricSink& sink) {
-    agent::PoolSample pool("redis", "clients");
-    pool.size = options.config_maxclients ? options.config_maxclients : info.Number("maxclients");
-    pool.no_limit = agent::NoLimit::kUnknown;
-    pool.in_use = info.Number("connected_clients");
-    pool.blocked = info.Number("blocked_clients");
-    if (pool.in_use) agent::WritePool(sink, pool);
-  }
-
   void WriteClientPools(const Reply& reply, MetricSink& sink) {
     if (!reply.is_text()) return;
     ClientPools pools = GroupClientPools(ParseClientList(reply.str), options_.clients_max_pools);
@@ -448,12 +437,7 @@ class RedisCollector : public agent::Collector {
                  "Age of the newest connection of a client name, seconds (steadily small: the "
                  "pool keeps reconnecting).",
                  name, static_cast<double>(p.min_age_seconds));
-      agent::PoolSample pool("redis", "client/" + p.name);
-      pool.no_limit = agent::NoLimit::kUnknown;  // a client-side pool's size is not visible here
-      pool.in_use = static_cast<double>(p.active);
-      pool.idle = static_cast<double>(p.connections - p.active);
-      pool.blocked = static_cast<double>(p.blocked);
-      agent::WritePool(sink, pool);
+      agent::WritePool(sink, ClientPoolSample(p));
     }
     sink.Gauge("tacho_redis_client_pools_dropped",
                "Client names left out of redis_client_pool_* by clients.max_pools.", {},

@@ -188,6 +188,8 @@ pgbench_pool_holds_3() {
        END { exit !(n == 3) }' "$WORK/pgbench.txt"
 }
 check "pgbench's 3 clients form the postgres pool app/pgbench" wait_for 10 pgbench_pool_holds_3
+check "the pool app/pgbench holds 3 connections" \
+  grep -q '^tacho_pool_held{kind="postgres",pool="app/pgbench",target="db"} 3$' "$WORK/pgbench.txt"
 check "the server's connection slots are a pool of max_connections - reserved" \
   bash -c "grep -q '^tacho_pool_size{kind=\"postgres\",pool=\"connections\",target=\"db\"} ' '$WORK/pgbench.txt'"
 check "per-application pools have no ratio and say why" \
@@ -213,6 +215,8 @@ check "the Redis client slots are a pool of maxclients" wait_for 10 is tacho_poo
 check "blocked clients are counted" wait_for 10 is tacho_pool_blocked 'kind="redis",pool="clients"' 1
 check "the client name 'worker' is a pool of 3" \
   wait_for 10 bash -c "curl -sf '$BASE/metrics' | awk '/^tacho_pool_(in_use|idle)\\{kind=\"redis\",pool=\"client\\/worker\"/ { n += \$NF } END { exit !(n == 3) }'"
+check "the client name 'worker' holds 3 connections" \
+  wait_for 10 is tacho_pool_held 'kind="redis",pool="client/worker"' 3
 kill "$REDIS_CLIENTS" 2>/dev/null
 
 echo "=== app kind"
