@@ -289,23 +289,26 @@ pe_server_raw=$(cpu_ms_per $((sp1 - sp0)) "$CLK_TCK" "$pe_n")
 # --- report -------------------------------------------------------------------------------------
 tacho_bytes=$(mean_bytes "$WORK/tacho.times")
 pe_bytes=$(mean_bytes "$WORK/pe.times")
-goal() {  # RATIO LIMIT
-  awk -v r="$1" -v l="$2" 'BEGIN { if (r == "-") print "-"; else printf "<= %s %s", l, (r <= l + 0 ? "met" : "MISSED") }'
+goal() {  # TACHO PEER LIMIT: tacho / peer against LIMIT (a fraction such as 1/3), unrounded
+  awk -v a="$1" -v b="$2" -v l="$3" 'BEGIN {
+    if (a == "-" || b + 0 == 0) { print "-"; exit }
+    split(l, f, "/"); limit = (2 in f) ? f[1] / f[2] : l + 0
+    printf "<= %s %s", l, (a / b <= limit ? "met" : "MISSED") }'
 }
 p50_t=$(percentile "$WORK/tacho.times" 50); p50_p=$(percentile "$WORK/pe.times" 50)
 rows=(
   "pg_up|${tacho_up:-?}|${pe_up:-?}|-|-"
   "sequential scrapes measured|$tacho_n|$pe_n|-|-"
-  "scrape latency p50 (ms)|$p50_t|$p50_p|$(ratio "$p50_t" "$p50_p")|$(goal "$(ratio "$p50_t" "$p50_p")" 0.05)"
+  "scrape latency p50 (ms)|$p50_t|$p50_p|$(ratio "$p50_t" "$p50_p")|$(goal "$p50_t" "$p50_p" 1/20)"
   "$(latency_row 90 "$WORK/tacho.times" "$WORK/pe.times")"
   "$(latency_row 100 "$WORK/tacho.times" "$WORK/pe.times")"
   "body bytes|$tacho_bytes|$pe_bytes||"
   "body bytes, gzip|$tacho_gzip|$pe_gzip||"
   "series (samples in body)|$tacho_series|$pe_series||"
-  "RSS, median of 20 (MiB)|$(mib "$tacho_rss")|$(mib "$pe_rss")|$(ratio "$tacho_rss" "$pe_rss")|$(goal "$(ratio "$tacho_rss" "$pe_rss")" 0.34)"
+  "RSS, median of 20 (MiB)|$(mib "$tacho_rss")|$(mib "$pe_rss")|$(ratio "$tacho_rss" "$pe_rss")|$(goal "$tacho_rss" "$pe_rss" 1/3)"
   "RSS, max of 20 (MiB)|$(mib "$tacho_rss_max")|$(mib "$pe_rss_max")||"
-  "exporter CPU per collection (ms)|$tacho_cpu_per_collection|$pe_cpu_per_collection|$(ratio "$tacho_cpu_per_collection" "$pe_cpu_per_collection")|$(goal "$(ratio "$tacho_cpu_per_collection" "$pe_cpu_per_collection")" 0.1)"
-  "server CPU per collection (ms)|$tacho_server|$pe_server|$(ratio "$tacho_server" "$pe_server")|$(goal "$(ratio "$tacho_server" "$pe_server")" 0.25)"
+  "exporter CPU per collection (ms)|$tacho_cpu_per_collection|$pe_cpu_per_collection|$(ratio "$tacho_cpu_per_collection" "$pe_cpu_per_collection")|$(goal "$tacho_cpu_per_collection" "$pe_cpu_per_collection" 1/10)"
+  "server CPU per collection (ms)|$tacho_server|$pe_server|$(ratio "$tacho_server" "$pe_server")|$(goal "$tacho_server" "$pe_server" 1/4)"
   "server CPU per collection, raw (ms)|$tacho_server_raw|$pe_server_raw||"
   "tacho with tables/indexes every collection: exporter CPU (ms)|$every_cpu_per_collection|$pe_cpu_per_collection||"
   "tacho with tables/indexes every collection: server CPU (ms)|$every_server|$pe_server||"
