@@ -177,6 +177,40 @@ TEST(PgbouncerMetricsTest, pool_size_zero_has_no_ratio_and_says_unlimited) {
   EXPECT_EQ(s.At(Pool("tacho_pool_in_use", p)), 2);
 }
 
+TEST(PgbouncerMetricsTest, client_side_against_max_client_conn) {
+  Samples s = Write(LoadReadings("1.18"));
+  EXPECT_EQ(s.At(Pool("tacho_pool_size", "clients")), 200);
+  EXPECT_TRUE(s.Has(Pool("tacho_pool_utilization_ratio", "clients")));
+}
+
+TEST(PgbouncerMetricsTest, max_client_conn_zero_is_unlimited_not_a_division_by_zero) {
+  PgbouncerReadings r = LoadReadings("1.18");
+  bool found = false;
+  for (auto& row : r.config->rows) {
+    if (row.at(0) == "max_client_conn") {
+      row.at(1) = "0";
+      found = true;
+    }
+  }
+  ASSERT_TRUE(found);
+  Samples s = Write(r);
+  EXPECT_FALSE(s.Has(Pool("tacho_pool_size", "clients")));
+  EXPECT_FALSE(s.Has(Pool("tacho_pool_utilization_ratio", "clients")));
+  EXPECT_EQ(
+      s.At("tacho_pool_utilization_unavailable{kind=pgbouncer,pool=clients,reason=unlimited}"), 1);
+  EXPECT_TRUE(s.Has(Pool("tacho_pool_in_use", "clients")));
+}
+
+TEST(PgbouncerMetricsTest, client_side_without_show_config_has_an_unknown_limit) {
+  PgbouncerReadings r = LoadReadings("1.18");
+  r.config.reset();
+  Samples s = Write(r);
+  EXPECT_FALSE(s.Has(Pool("tacho_pool_utilization_ratio", "clients")));
+  EXPECT_EQ(s.At("tacho_pool_utilization_unavailable{kind=pgbouncer,pool=clients,"
+                 "reason=unknown_limit}"),
+            1);
+}
+
 TEST(PgbouncerMetricsTest, max_db_connections_caps_the_pool_size) {
   // 1.19: app has pool_size 20 but max_connections 10; sv_active 9 + sv_active_cancel 1.
   Samples s = Write(LoadReadings("1.19"));
