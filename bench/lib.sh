@@ -188,7 +188,8 @@ warm_up() {  # N URL..: connections made, caches filled, a few collections and s
 # libraries rather than the collector measured.
 bare_tacho_rss() {
   local pid
-  printf '[agent]\nlisten = "127.0.0.1:0"\nlog_level = "warn"\n' >"$WORK/empty.toml"
+  printf '[agent]\nlisten = "127.0.0.1:0"\nstate_dir = "%s/state"\nlog_level = "warn"\n' "$WORK" \
+    >"$WORK/empty.toml"
   "$TACHO" --config "$WORK/empty.toml" </dev/null >/dev/null 2>&1 &
   pid=$!
   track_pid "$pid"

@@ -142,6 +142,7 @@ log "PgBouncer :$PGB_PORT (pid $PGB_PID, auth $AUTH, pool_size 5): $((DATABASES 
 cat >"$WORK/tacho.toml" <<EOF
 [agent]
 listen = "127.0.0.1:0"
+state_dir = "$WORK/state"
 log_level = "warn"
 
 [[collectors.pgbouncer]]

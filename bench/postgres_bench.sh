@@ -98,6 +98,7 @@ if [ "$MODE" = scale ]; then
   cat >"$WORK/tacho.toml" <<EOF
 [agent]
 listen = "127.0.0.1:0"
+state_dir = "$WORK/state"
 log_level = "warn"
 
 [[collectors.postgres]]
@@ -185,6 +186,7 @@ zcat -f /usr/share/doc/prometheus-postgres-exporter/examples/queries.yaml* |
 cat >"$WORK/tacho.toml" <<EOF
 [agent]
 listen = "127.0.0.1:0"
+state_dir = "$WORK/state"
 log_level = "warn"
 
 [[collectors.postgres]]

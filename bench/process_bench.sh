@@ -67,6 +67,7 @@ log "$PROCS workers running"
 cat >"$WORK/tacho.toml" <<EOF
 [agent]
 listen = "127.0.0.1:0"
+state_dir = "$WORK/state"
 log_level = "warn"
 
 [[collectors.process]]

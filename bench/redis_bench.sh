@@ -82,6 +82,7 @@ track_pid "$LOAD_PID"
 cat >"$WORK/tacho.toml" <<EOF
 [agent]
 listen = "127.0.0.1:0"
+state_dir = "$WORK/state"
 log_level = "warn"
 
 [[collectors.redis]]

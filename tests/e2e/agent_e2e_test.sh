@@ -35,6 +35,7 @@ write_config() {  # write_config extra-group-name
   cat > "$WORK/tacho.toml" <<TOML
 [agent]
 listen = "127.0.0.1:0"
+state_dir = "$WORK/state"
 log_level = "info"
 
 [[collectors.process]]

@@ -70,6 +70,7 @@ echo "=== agent"
 cat >"$WORK/tacho.toml" <<TOML
 [agent]
 listen = "127.0.0.1:0"
+state_dir = "$WORK/state"
 
 [[collectors.postgres]]
 name = "db"

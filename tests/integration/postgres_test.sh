@@ -89,6 +89,7 @@ echo "=== agent"
 cat >"$WORK/tacho.toml" <<EOF
 [agent]
 listen = "127.0.0.1:0"
+state_dir = "$WORK/state"
 log_level = "info"
 
 [[collectors.postgres]]

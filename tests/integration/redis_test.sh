@@ -72,6 +72,7 @@ check "redis-benchmark load ran" test "$(cmdstat_calls "$A_PORT" set)" -ge 20000
 cat >"$WORK/once.toml" <<EOF
 [agent]
 listen = "127.0.0.1:0"
+state_dir = "$WORK/state"
 log_level = "info"
 
 [[collectors.redis]]
@@ -125,6 +126,7 @@ echo "=== 2. a running agent"
 cat >"$WORK/agent.toml" <<EOF
 [agent]
 listen = "127.0.0.1:0"
+state_dir = "$WORK/state"
 log_level = "info"
 
 [[collectors.redis]]

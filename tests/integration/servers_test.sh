@@ -165,9 +165,10 @@ if [ -z "$TACHO" ]; then
 elif [ ! -x "$TACHO" ]; then
   fail "tacho binary $TACHO is executable"
 else
-  cat >"$WORK/tacho.toml" <<'EOF'
+  cat >"$WORK/tacho.toml" <<EOF
 [agent]
 listen = "127.0.0.1:0"
+state_dir = "$WORK/state"
 log_level = "warn"
 
 [[collectors.process]]
