@@ -9,8 +9,9 @@ MetricSink::MetricSink(Labels const_labels) : const_labels_(std::move(const_labe
 
 prometheus::ClientMetric* MetricSink::Add(std::string_view name, std::string_view help,
                                           prometheus::MetricType type, Labels&& labels) {
-  auto [it, inserted] = index_.try_emplace(std::string(name), families_.size());
-  if (inserted) {
+  auto it = index_.find(name);
+  if (it == index_.end()) {
+    it = index_.emplace(std::string(name), families_.size()).first;
     prometheus::MetricFamily family;
     family.name = std::string(name);
     family.help = std::string(help);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -52,9 +53,17 @@ class MetricSink {
   prometheus::ClientMetric* Add(std::string_view name, std::string_view help,
                                 prometheus::MetricType type, Labels&& labels);
 
+  // Looks names up without building a std::string for every sample.
+  struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view name) const {
+      return std::hash<std::string_view>{}(name);
+    }
+  };
+
   Labels const_labels_;
   std::vector<prometheus::MetricFamily> families_;
-  std::unordered_map<std::string, std::size_t> index_;
+  std::unordered_map<std::string, std::size_t, NameHash, std::equal_to<>> index_;
   std::vector<std::string> conflicts_;
   std::size_t samples_ = 0;
 };
