@@ -315,7 +315,11 @@ retried_after() { wait_for 30 has_records "$WORK/$1.jsonl" 2 && retry_gap "$1" "
 check "Retry-After delay-seconds (3): the retry comes no sooner" retried_after slow 2.9
 check "Retry-After HTTP-date (3s ahead): the retry comes no sooner" retried_after dated 1.9
 # retry.max_age = 3s against a receiver that always fails: retried, then dropped as expired.
-expired() { curl -fsS "http://$ADDR/metrics" | grep -q '^tacho_notifications_dropped_total{receiver="dead",integration="webhook",reason="expired"} 1$'; }
+# metrics_have REGEX: a fresh scrape has a line matching REGEX. The body is read in full first:
+# under pipefail, `curl | grep -q` fails whenever grep matches and exits before curl has
+# written the rest (curl: (23) Failed writing body).
+metrics_have() { local body; body=$(curl -fsS "http://$ADDR/metrics") && grep -q "$1" <<<"$body"; }
+expired() { metrics_have '^tacho_notifications_dropped_total{receiver="dead",integration="webhook",reason="expired"} 1$'; }
 check "retry.max_age: the notification is dropped and counted as expired" wait_for 30 expired
 dead_n=$(records "$WORK/dead.jsonl")
 check "retry.max_age: retried until then (several attempts, the last within ~max_age)" python3 -c "
@@ -325,7 +329,7 @@ assert len(r)>=3 and len({x['headers']['webhook-id'] for x in r})==1, len(r)
 assert r[-1]['time']-r[0]['time']<15, r[-1]['time']-r[0]['time']"
 dead_outbox() { ! grep -q '"receiver":"dead"' "$WORK/state-a/outbox/"*.msg 2>/dev/null; }
 check "retry.max_age: removed from the outbox" dead_outbox
-dead_queue() { curl -fsS "http://$ADDR/metrics" | grep -q '^tacho_notification_queue_length{receiver="dead",integration="webhook"} 0$'; }
+dead_queue() { metrics_have '^tacho_notification_queue_length{receiver="dead",integration="webhook"} 0$'; }
 check "retry.max_age: the queue length is 0" dead_queue
 dead_outbox || { ls -la "$WORK/state-a/outbox/"; grep -l '"receiver":"dead"' "$WORK/state-a/outbox/"*.msg | xargs head -c 300; }
 dead_queue || curl -fsS "http://$ADDR/metrics" | grep 'receiver="dead"'
