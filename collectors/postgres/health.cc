@@ -203,8 +203,7 @@ PoolCounts CountPool(const std::map<std::string, double>& states) {
 }  // namespace
 
 std::vector<agent::PoolSample> ActivityPools(const ActivityStates& all,
-                                             const ActivityStates& exported,
-                                             double idle_tx_age,
+                                             const ActivityStates& exported, double idle_tx_age,
                                              std::optional<double> connection_slots) {
   std::vector<agent::PoolSample> pools;
   PoolCounts server;
@@ -254,7 +253,7 @@ void CollectActivity(PgSession& s, Cycle& c, const std::vector<DatabaseInfo>& da
   std::map<std::pair<std::string, std::string>, ByState> by_state;  // (datname, state)
   std::map<std::string, double> idle_in_tx;                         // datname -> max age
   std::map<std::string, double> waiting;                            // datname -> backends
-  ActivityStates apps;       // app -> state -> count
+  ActivityStates apps;                                              // app -> state -> count
   double client_idle_tx_age = 0;                                    // oldest, client backends
   std::set<std::string> zero_fill;
   for (const DatabaseInfo& db : databases) {

@@ -36,8 +36,7 @@ using ActivityStates = std::map<std::string, std::map<std::string, double>>;
 // application in `exported` (the top K, the rest summed under "<other>"), whose size the server
 // cannot know. In use: any state but "idle" and "unknown"; held: in use + idle.
 std::vector<agent::PoolSample> ActivityPools(const ActivityStates& all,
-                                             const ActivityStates& exported,
-                                             double idle_tx_age,
+                                             const ActivityStates& exported, double idle_tx_age,
                                              std::optional<double> connection_slots);
 
 // pg_locks by database and mode (postgres_exporter: pg_locks_count).
