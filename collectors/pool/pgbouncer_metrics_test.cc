@@ -201,16 +201,6 @@ TEST(PgbouncerMetricsTest, max_client_conn_zero_is_unlimited_not_a_division_by_z
   EXPECT_TRUE(s.Has(Pool("tacho_pool_in_use", "clients")));
 }
 
-TEST(PgbouncerMetricsTest, client_side_without_show_config_has_an_unknown_limit) {
-  PgbouncerReadings r = LoadReadings("1.18");
-  r.config.reset();
-  Samples s = Write(r);
-  EXPECT_FALSE(s.Has(Pool("tacho_pool_utilization_ratio", "clients")));
-  EXPECT_EQ(s.At("tacho_pool_utilization_unavailable{kind=pgbouncer,pool=clients,"
-                 "reason=unknown_limit}"),
-            1);
-}
-
 TEST(PgbouncerMetricsTest, max_db_connections_caps_the_pool_size) {
   // 1.19: app has pool_size 20 but max_connections 10; sv_active 9 + sv_active_cancel 1.
   Samples s = Write(LoadReadings("1.19"));
