@@ -20,9 +20,10 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "agent/metric_sink.h"
-#include "agent/status.h"
+#include "base/status.h"
 #include "config/config.h"
 
 namespace tacho::agent {
@@ -80,6 +81,12 @@ struct CollectorKind {
   // writes it: 1 after a successful collection, 0 after a failed or timed-out one.
   std::string up_metric;
   std::string up_help;
+  // The pool chain (application -> PgBouncer -> PostgreSQL, agent/pool_chains.h): the kinds an
+  // instance of this kind may name in its `upstream` key (the schema must declare the key), and
+  // the pool that stands for an instance of this kind in a chain (a server's own connection
+  // slots rather than its per-application views); empty: every pool of the instance.
+  std::vector<std::string> upstream_kinds;
+  std::string chain_pool;
   CollectorFactory create;
 };
 

@@ -1,5 +1,6 @@
 #include "agent/collector_registry.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace tacho::agent {
@@ -12,6 +13,12 @@ void CollectorRegistry::Register(CollectorKind kind) {
                                own.name + "'");
       }
     }
+  }
+  if (!kind.upstream_kinds.empty() &&
+      std::none_of(kind.schema.begin(), kind.schema.end(),
+                   [](const config::KeySpec& key) { return key.name == "upstream"; })) {
+    throw std::logic_error("collector kind '" + kind.name +
+                           "' declares upstream kinds but no 'upstream' key");
   }
   std::string name = kind.name;
   if (!kinds_.emplace(name, std::move(kind)).second) {

@@ -11,6 +11,8 @@ CollectorKind Kind(std::string name, config::Schema schema = {}) {
                        .schema = std::move(schema),
                        .up_metric = "",
                        .up_help = "",
+                       .upstream_kinds = {},
+                       .chain_pool = "",
                        .create = nullptr};
 }
 

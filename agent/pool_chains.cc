@@ -60,12 +60,9 @@ json::object PoolJson(const PoolView& v) {
   return o;
 }
 
-// The pools of an instance that stand for it in a chain: a server's own connection slots
-// rather than its per-application views.
-bool InChain(const PoolSample& p) {
-  if (p.kind == "postgres") return p.pool == "connections";
-  if (p.kind == "redis") return p.pool == "clients";
-  return true;
+// The pools of an instance that stand for it in a chain (CollectorKind::chain_pool).
+bool InChain(const PoolSample& p, const PoolLink& link) {
+  return link.chain_pool.empty() || p.pool == link.chain_pool;
 }
 
 // How close a pool is to its limit, for choosing a layer's worst pool.
@@ -109,6 +106,37 @@ std::vector<PoolView> ReadPools(
   return out;
 }
 
+Expected<std::vector<PoolLink>, config::Error> PoolLinks(const config::Config& config,
+                                                         const CollectorRegistry& registry) {
+  std::map<std::string, std::string> kinds;
+  for (const config::CollectorInstance& instance : config.collectors) {
+    kinds[instance.name] = instance.kind;
+  }
+  std::vector<PoolLink> links;
+  for (const config::CollectorInstance& instance : config.collectors) {
+    const CollectorKind* kind = registry.Find(instance.kind);
+    PoolLink link{instance.name, instance.kind, "", kind ? kind->chain_pool : ""};
+    if (kind != nullptr && !kind->upstream_kinds.empty() && instance.section.Has("upstream")) {
+      const std::vector<std::string>& allowed = kind->upstream_kinds;
+      link.upstream = instance.section.GetString("upstream");
+      auto it = kinds.find(link.upstream);
+      std::string expected;
+      for (const std::string& k : allowed) expected += (expected.empty() ? "" : " or ") + k;
+      if (it == kinds.end()) {
+        return instance.section.ErrorAt("upstream", "no collector instance named '" +
+                                                        link.upstream + "' (expected a " +
+                                                        expected + " instance)");
+      }
+      if (std::find(allowed.begin(), allowed.end(), it->second) == allowed.end()) {
+        return instance.section.ErrorAt("upstream", "'" + link.upstream + "' is a " + it->second +
+                                                        " instance; expected " + expected);
+      }
+    }
+    links.push_back(std::move(link));
+  }
+  return links;
+}
+
 std::string PoolsJson(const std::vector<PoolView>& pools, const std::vector<PoolLink>& links) {
   json::array all;
   for (const PoolView& v : pools) all.push_back(PoolJson(v));
@@ -129,7 +157,7 @@ std::string PoolsJson(const std::vector<PoolView>& pools, const std::vector<Pool
     for (const PoolLink* l = &root; l != nullptr && seen.insert(l->instance).second; ++index) {
       std::vector<const PoolView*> members;
       for (const PoolView& v : pools) {
-        if (v.target == l->instance && InChain(v.sample)) members.push_back(&v);
+        if (v.target == l->instance && InChain(v.sample, *l)) members.push_back(&v);
       }
       const PoolView* worst = nullptr;
       bool saturated = false;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/collector_registry.h"
 #include "agent/pool_model.h"
 #include "agent/snapshot.h"
 
@@ -28,7 +29,14 @@ struct PoolLink {
   std::string instance;
   std::string kind;  // collector kind: "app_pool", "pgbouncer", "postgres", ...
   std::string upstream;
+  std::string chain_pool;  // CollectorKind::chain_pool: the pool that is this instance's layer
 };
+
+// The pool chain links of a configuration (the `upstream` keys), validated against what each
+// kind declares (CollectorKind::upstream_kinds): an upstream must name an instance of a kind
+// that may be one; the error points at the key.
+Expected<std::vector<PoolLink>, config::Error> PoolLinks(const config::Config& config,
+                                                         const CollectorRegistry& registry);
 
 // The JSON document of /api/v1/pools:
 //   {"pools": [{target, kind, pool, size, in_use, idle, waiting, max_wait_seconds,

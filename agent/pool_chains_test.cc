@@ -66,8 +66,9 @@ TEST(PoolModelTest, saturation) {
   EXPECT_TRUE(PoolSaturated(Pool("pgbouncer", "a/b", 2, 2, 0, 0)));
   EXPECT_TRUE(PoolSaturated(Pool("pgbouncer", "a/b", 2, 1, 0, 3))) << "someone waits";
   EXPECT_FALSE(PoolSaturated(Pool("pgbouncer", "a/b", 2, 1, 5, 0))) << "idle servers are free";
-  EXPECT_TRUE(PoolSaturated(Pool("postgres", "connections", 10, 4, 6)))
-      << "idle backends hold their slots";
+  PoolSample slots = Pool("postgres", "connections", 10, 4, 6);
+  slots.held = 10;
+  EXPECT_TRUE(PoolSaturated(slots)) << "idle backends hold their slots";
   EXPECT_FALSE(PoolSaturated(Pool("postgres", "app/x", std::nullopt, 40, 6)));
   EXPECT_FALSE(PoolSaturated(Pool("app", "go", 0, 40, 6))) << "unlimited";
 }
@@ -97,9 +98,9 @@ TEST(PoolChainsTest, chain_marks_the_deepest_saturated_layer) {
       {"db", SnapshotOf("db", {Pool("postgres", "connections", 97, 3, 2),
                                Pool("postgres", "app/pgbench", std::nullopt, 2, 0)})},
   };
-  std::vector<PoolLink> links{{"db", "postgres", ""},
-                              {"bouncer", "pgbouncer", "db"},
-                              {"svc", "app_pool", "bouncer"}};
+  std::vector<PoolLink> links{{"db", "postgres", "", "connections"},
+                              {"bouncer", "pgbouncer", "db", ""},
+                              {"svc", "app_pool", "bouncer", ""}};
   json::value doc = json::parse(PoolsJson(ReadPools(snapshots), links));
   EXPECT_EQ(doc.at("pools").as_array().size(), 5u);
   const json::array& chains = doc.at("chains").as_array();
@@ -124,7 +125,8 @@ TEST(PoolChainsTest, unsaturated_chain_has_no_bottleneck_and_missing_snapshots_a
   std::map<std::string, std::shared_ptr<const Snapshot>> snapshots{
       {"bouncer", SnapshotOf("bouncer", {Pool("pgbouncer", "db/u", 20, 2, 3, 0)})},
   };
-  std::vector<PoolLink> links{{"bouncer", "pgbouncer", "db"}, {"db", "postgres", ""}};
+  std::vector<PoolLink> links{{"bouncer", "pgbouncer", "db", ""},
+                              {"db", "postgres", "", "connections"}};
   json::value doc = json::parse(PoolsJson(ReadPools(snapshots), links));
   const json::object& chain = doc.at("chains").as_array()[0].as_object();
   EXPECT_TRUE(chain.at("bottleneck").is_null());

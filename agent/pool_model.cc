@@ -13,8 +13,8 @@ const std::vector<PoolFamily>& PoolFamilies() {
       {"tacho_pool_idle", "Open connections of the pool available to the next borrower.",
        &PoolSample::idle, false},
       {"tacho_pool_held",
-       "Connections the pool holds open, in use or idle; per-application PostgreSQL and "
-       "per-client-name Redis pools.",
+       "Connections the pool holds open, in use or idle; PostgreSQL's connection slots and "
+       "per-application pools, per-client-name Redis pools.",
        &PoolSample::held, false},
       {"tacho_pool_waiting", "Borrowers queued for a connection of the pool right now.",
        &PoolSample::waiting, false},
@@ -90,8 +90,9 @@ void WritePool(MetricSink& sink, const PoolSample& p) {
 bool PoolSaturated(const PoolSample& p) {
   if (p.waiting && *p.waiting > 0) return true;
   if (!p.size || *p.size <= 0) return false;
-  double used = p.in_use.value_or(0);
-  if (p.kind == "postgres" && p.pool == "connections") used += p.idle.value_or(0);
+  // A pool whose idle connections also take slots (a server's own connection slots) says so
+  // by exporting what it holds.
+  const double used = p.held ? *p.held : p.in_use.value_or(0);
   return used >= *p.size;
 }
 

@@ -41,7 +41,8 @@ struct PoolSample {
   std::optional<double> idle;              // open, available for the next borrower
   // Connections the pool holds open, in use or idle: what it costs the layer below. Set where
   // a pool's connections are counted one by one (PostgreSQL per application, Redis per client
-  // name), where no size says how large the pool has grown.
+  // name), where no size says how large the pool has grown, and where idle connections take
+  // slots of the limit too (PostgreSQL's own connection slots).
   std::optional<double> held;
   std::optional<double> waiting;           // borrowers queued for a connection right now
   std::optional<double> max_wait_seconds;  // how long the oldest of them has waited
@@ -82,8 +83,9 @@ std::optional<double> PoolUtilization(const PoolSample& pool);
 // division by zero or a fake 100 %.
 void WritePool(MetricSink& sink, const PoolSample& pool);
 
-// Whether a pool is saturated: someone is waiting, or everything it may hand out is in use.
-// For the postgres "connections" pool idle backends count too: they hold their slots.
+// Whether a pool is saturated: someone is waiting, or everything it may hand out is taken:
+// what it holds where that is exported (idle connections of a server's own slots count too),
+// otherwise what is in use.
 bool PoolSaturated(const PoolSample& pool);
 
 }  // namespace tacho::agent

@@ -66,6 +66,8 @@ struct Fixture {
                      .schema = {},
                      .up_metric = "fake_up",
                      .up_help = "Fake up.",
+                     .upstream_kinds = {},
+                     .chain_pool = "",
                      .create = nullptr};
 
   std::shared_ptr<CollectorRuntime> Make(std::string name, std::chrono::milliseconds interval,

@@ -1,6 +1,6 @@
 #include "agent/self_metrics.h"
 
-#include "agent/build_info.h"
+#include "base/build_info.h"
 
 namespace tacho::agent {
 

@@ -11,7 +11,7 @@
 #include <variant>
 #include <vector>
 
-#include "agent/status.h"
+#include "base/status.h"
 #include "config/schema.h"
 
 namespace tacho::config {

@@ -179,7 +179,7 @@ Expected<AppPoolOptions, config::Error> ParseAppPoolOptions(const config::Sectio
   AppPoolOptions options;
   options.instance_name = env.instance_name;
   const std::string& url_text = section.GetString("url");
-  auto url = agent::ParseUrl(url_text, "bearer_token");
+  auto url = base::ParseUrl(url_text, "bearer_token");
   if (!url.ok()) {
     // The query is left out of the message: it may carry a credential.
     return section.ErrorAt("url", "invalid url \"" + url_text.substr(0, url_text.find('?')) +
@@ -231,6 +231,7 @@ agent::CollectorKind AppPoolCollectorKind() {
       "Prometheus endpoint and exported as tacho_pool_*{kind=\"app\"}.";
   kind.schema = AppPoolSchema();
   kind.up_metric = "tacho_app_pool_up";
+  kind.upstream_kinds = {"pgbouncer", "postgres"};
   kind.up_help =
       "1 if the latest collection fetched and parsed the application's metrics endpoint, 0 "
       "otherwise.";

@@ -20,7 +20,7 @@ agent::CollectorKind AppPoolCollectorKind();
 // What the factory makes of a [[collectors.app_pool]] table (exposed for tests).
 struct AppPoolOptions {
   std::string instance_name;
-  agent::Url url;
+  base::Url url;
   SourceFormat format = SourceFormat::kAuto;
   std::string bearer_token;  // empty: no Authorization header. Secret.
   std::vector<std::string> pools = {"*"};

@@ -6,14 +6,14 @@
 #include <algorithm>
 #include <cerrno>
 
-#include "collectors/postgres/session.h"
+#include "base/text.h"
 
 namespace tacho::collectors::pool {
 
 namespace {
 
 std::string ConnError(PGconn* conn) {
-  return postgres::OneLine(conn != nullptr ? PQerrorMessage(conn) : "out of memory");
+  return base::OneLine(conn != nullptr ? PQerrorMessage(conn) : "out of memory");
 }
 
 // Holds a PGresult until the next one replaces it.
@@ -111,7 +111,7 @@ Expected<ShowTable, std::string> ConsoleConnection::Show(const std::string& comm
     if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
       last.Reset(r);
     } else {
-      if (error.empty()) error = postgres::OneLine(PQresultErrorMessage(r));
+      if (error.empty()) error = base::OneLine(PQresultErrorMessage(r));
       PQclear(r);
     }
   }

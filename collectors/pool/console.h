@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "agent/status.h"
+#include "base/status.h"
 #include "collectors/pool/pgbouncer_show.h"
 
 struct pg_conn;

@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "agent/status.h"
+#include "base/status.h"
 
 namespace tacho::collectors::pool {
 

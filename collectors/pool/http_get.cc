@@ -23,7 +23,7 @@
 #include <optional>
 #include <thread>
 
-#include "agent/build_info.h"
+#include "base/build_info.h"
 
 namespace tacho::collectors::pool {
 

@@ -12,13 +12,13 @@
 #include <utility>
 #include <vector>
 
-#include "agent/status.h"
-#include "agent/url.h"
+#include "base/status.h"
+#include "base/url.h"
 
 namespace tacho::collectors::pool {
 
 struct HttpGetRequest {
-  agent::Url url;
+  base::Url url;
   // Sent as they are. Their values never appear in an error message.
   std::vector<std::pair<std::string, std::string>> headers;
   std::string ca_file;  // https: PEM CA bundle; empty: the system's CA certificates

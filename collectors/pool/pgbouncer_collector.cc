@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <map>
 
-#include "agent/backoff.h"
+#include "base/backoff.h"
 #include "collectors/pool/console.h"
 #include "collectors/pool/pgbouncer_metrics.h"
 
@@ -179,7 +179,7 @@ class PgbouncerCollector : public agent::Collector {
 
   PgbouncerOptions opts_;
   const std::string target_;
-  agent::Backoff backoff_;
+  base::Backoff backoff_;
   std::unique_ptr<ConsoleConnection> conn_;
   std::optional<ShowTable> version_;
   std::optional<ShowTable> config_;
@@ -219,6 +219,7 @@ agent::CollectorKind PgbouncerCollectorKind() {
       "(pgbouncer_exporter names) and pool utilisation";
   kind.schema = PgbouncerSchema();
   kind.up_metric = "pgbouncer_up";
+  kind.upstream_kinds = {"postgres"};
   kind.up_help =
       "Whether the last collection from PgBouncer's admin console succeeded (1) or not (0).";
   kind.create =

@@ -28,6 +28,7 @@ TEST(PgActivityPoolsTest, server_slots_count_every_application) {
   EXPECT_EQ(slots->size, 97.0) << "max_connections - reserved";
   EXPECT_EQ(slots->in_use, 6.0) << "active + idle in transaction";
   EXPECT_EQ(slots->idle, 7.0);
+  EXPECT_EQ(slots->held, 13.0) << "an idle backend holds its slot too: it counts to saturation";
   EXPECT_EQ(slots->idle_in_transaction, 2.0);
   EXPECT_EQ(slots->idle_in_transaction_max_age_seconds, 42.5);
   EXPECT_DOUBLE_EQ(*agent::PoolUtilization(*slots), 6.0 / 97.0);

@@ -218,6 +218,7 @@ std::vector<agent::PoolSample> ActivityPools(const ActivityStates& all,
   slots.no_limit = agent::NoLimit::kUnknown;
   slots.in_use = server.in_use;
   slots.idle = server.idle;
+  slots.held = server.in_use + server.idle;  // an idle backend holds its slot too
   slots.idle_in_transaction = server.idle_in_transaction;
   slots.idle_in_transaction_max_age_seconds = idle_tx_age;
   for (const auto& [app, states] : exported) {

@@ -7,7 +7,8 @@
 #include <map>
 #include <set>
 
-#include "agent/backoff.h"
+#include "base/backoff.h"
+#include "base/text.h"
 
 #include "collectors/postgres/cycle.h"
 #include "collectors/postgres/health.h"
@@ -229,7 +230,7 @@ class PostgresCollector : public agent::Collector {
       // Not expected (queries catch their own), but a collector must never throw.
       main_.reset();
       db_conns_.clear();
-      status = Status::Error("PostgreSQL " + target_ + ": " + OneLine(e.what()));
+      status = Status::Error("PostgreSQL " + target_ + ": " + base::OneLine(e.what()));
     }
     watchdog_.Disarm();
     return status;
@@ -243,7 +244,7 @@ class PostgresCollector : public agent::Collector {
  private:
   struct DbConn {
     std::unique_ptr<PgSession> session;
-    agent::Backoff backoff{kBackoffInitial, kBackoffMax};
+    base::Backoff backoff{kBackoffInitial, kBackoffMax};
   };
   struct RelationCache {
     std::optional<pqxx::result> tables;
@@ -592,7 +593,7 @@ class PostgresCollector : public agent::Collector {
   const std::string target_;
   SocketWatchdog watchdog_;
   std::unique_ptr<PgSession> main_;
-  agent::Backoff main_backoff_;
+  base::Backoff main_backoff_;
   std::string main_error_;
   ServerFacts facts_;
   steady_clock::time_point facts_at_{};
@@ -624,6 +625,7 @@ agent::CollectorKind PostgresCollectorKind() {
       "totals), databases, connections, locks, checkpoints, WAL, replication, tables, indexes";
   kind.schema = PostgresSchema();
   kind.up_metric = "pg_up";
+  kind.chain_pool = "connections";
   kind.up_help = "Whether the last collection from the PostgreSQL server succeeded (1) or not (0).";
   kind.create = [](const config::Section& section, const agent::Environment& env)
       -> Expected<std::unique_ptr<agent::Collector>, config::Error> {

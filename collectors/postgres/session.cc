@@ -1,25 +1,11 @@
 #include "collectors/postgres/session.h"
 
+#include "base/text.h"
+
 #include <algorithm>
 #include <charconv>
 
 namespace tacho::collectors::postgres {
-
-std::string OneLine(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  bool space = false;
-  for (char c : text) {
-    if (c == '\n' || c == '\t' || c == '\r' || c == ' ') {
-      space = !out.empty();
-      continue;
-    }
-    if (space) out += ' ';
-    space = false;
-    out += c;
-  }
-  return out;
-}
 
 PgSession::PgSession(std::unique_ptr<pqxx::connection> conn, long long statement_timeout_ms,
                      SocketWatchdog* watchdog)
@@ -51,7 +37,7 @@ Expected<std::unique_ptr<PgSession>, std::string> PgSession::Open(const std::str
     return std::unique_ptr<PgSession>(
         new PgSession(std::move(conn), statement_timeout_ms, watchdog));
   } catch (const std::exception& e) {
-    return OneLine(e.what());
+    return base::OneLine(e.what());
   }
 }
 
@@ -111,15 +97,15 @@ Expected<pqxx::result, QueryError> PgSession::Run(const std::string* name, const
     return r;
   } catch (const pqxx::broken_connection& e) {
     lost_ = true;
-    return QueryError{true, "", OneLine(e.what())};
+    return QueryError{true, "", base::OneLine(e.what())};
   } catch (const pqxx::sql_error& e) {
     current_timeout_ms_ = -1;
     if (!conn_->is_open() || (watchdog_ != nullptr && watchdog_->fired())) lost_ = true;
-    return QueryError{lost_, e.sqlstate(), OneLine(e.what())};
+    return QueryError{lost_, e.sqlstate(), base::OneLine(e.what())};
   } catch (const std::exception& e) {
     current_timeout_ms_ = -1;
     if (!conn_->is_open() || (watchdog_ != nullptr && watchdog_->fired())) lost_ = true;
-    return QueryError{lost_, "", OneLine(e.what())};
+    return QueryError{lost_, "", base::OneLine(e.what())};
   }
 }
 

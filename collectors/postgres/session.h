@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "agent/collector.h"
-#include "agent/status.h"
+#include "base/status.h"
 #include "collectors/postgres/watchdog.h"
 
 namespace tacho::collectors::postgres {
@@ -93,7 +93,5 @@ std::string FieldString(const pqxx::field& f);
 // Column index by name, or -1 (tolerates a missing column).
 int ColumnIndex(const pqxx::result& r, const char* name);
 
-// One line: newlines and tabs become spaces, trailing space trimmed.
-std::string OneLine(std::string_view text);
 
 }  // namespace tacho::collectors::postgres

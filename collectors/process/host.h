@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "agent/status.h"
+#include "base/status.h"
 
 namespace tacho::collectors::process {
 

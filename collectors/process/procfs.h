@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/status.h"
+#include "base/status.h"
 
 namespace tacho::collectors::process {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/status.h"
+#include "base/status.h"
 #include "collectors/redis/address.h"
 #include "collectors/redis/replies.h"
 

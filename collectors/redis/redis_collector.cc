@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "agent/backoff.h"
+#include "base/backoff.h"
 #include "agent/pool_model.h"
 #include "collectors/redis/client_list.h"
 #include "collectors/redis/connection.h"
@@ -469,7 +469,7 @@ class RedisCollector : public agent::Collector {
 
   RedisOptions options_;
   std::unique_ptr<Connection> connection_;
-  agent::Backoff backoff_;
+  base::Backoff backoff_;
   Clock::time_point retry_at_{};
   std::string last_error_;
   Capabilities caps_;
@@ -606,6 +606,7 @@ agent::CollectorKind RedisCollectorKind() {
       "names, windowed command latency histograms, slowlog and client pools.";
   kind.schema = RedisSchema();
   kind.up_metric = "redis_up";
+  kind.chain_pool = "clients";
   kind.up_help = "1 if the latest collection from the Redis server succeeded, 0 otherwise.";
   kind.create = [](const config::Section& section, const agent::Environment& env)
       -> Expected<std::unique_ptr<agent::Collector>, config::Error> {

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/status.h"
+#include "base/status.h"
 #include "collectors/redis/replies.h"
 
 struct redisReply;

@@ -1,0 +1,23 @@
+// Logging set-up: spdlog to stderr, text or JSON lines, with secret redaction.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace tacho::base {
+
+// Installs the default logger. `format` is "text" or "json"; `level` one of trace, debug,
+// info, warn, error. Safe to call again (reload).
+void SetupLogging(const std::string& level, const std::string& format);
+
+// Every later log line has each of these values replaced by "<redacted>". Thread-safe; replaces
+// the previous set.
+void SetRedactedSecrets(std::vector<std::string> secrets);
+
+// The redaction applied to log lines, for other outputs (status API, error texts).
+std::string Redact(std::string text);
+
+// JSON string escaping (without the surrounding quotes).
+std::string JsonEscape(std::string_view text);
+
+}  // namespace tacho::base
