@@ -280,45 +280,61 @@ const std::vector<ColumnMetric>& IoMetrics() {
   return kMetrics;
 }
 
+namespace {
+
+// The SQL for `source` ("a" or "a+b"), or "" when one of its columns is missing.
+std::string SourceExpression(const ColumnMap& columns, std::string_view source) {
+  std::string sql;
+  while (!source.empty()) {
+    const auto plus = source.find('+');
+    const std::string_view column = source.substr(0, plus);
+    if (!HasColumn(columns, "pg_stat_statements", column)) return "";
+    if (!sql.empty()) sql += " + ";
+    sql += column;
+    source = plus == std::string_view::npos ? std::string_view() : source.substr(plus + 1);
+  }
+  return sql;
+}
+
+}  // namespace
+
 StatementsColumns DiscoverStatementsColumns(const ColumnMap& columns) {
   StatementsColumns out;
   auto has = [&columns](std::string_view column) {
     return HasColumn(columns, "pg_stat_statements", column);
   };
-  if (has("total_exec_time")) {
-    out.total_time = "total_exec_time";
-  } else if (has("total_time")) {
-    out.total_time = "total_time";
+  out.usable = has("userid") && has("dbid") && has("queryid");
+  for (std::size_t i = 0; i < kStatementCounterCount; ++i) {
+    for (std::string_view source : kStatementCounters[i].sources) {
+      if (source.empty()) break;
+      out.counters[i] = SourceExpression(columns, source);
+      if (!out.counters[i].empty()) break;
+    }
+    if (out.counters[i].empty()) {
+      if (kStatementCounters[i].required) out.usable = false;
+      out.counters[i] = "0::float8";
+    }
   }
-  auto time_expr = [&has](std::string_view what) -> std::string {
-    const std::string shared = "shared_blk_" + std::string(what) + "_time";
-    const std::string local = "local_blk_" + std::string(what) + "_time";
-    const std::string old = "blk_" + std::string(what) + "_time";
-    // 17 split blk_*_time (which counted shared and local blocks) into shared_ and local_.
-    if (has(shared) && has(local)) return shared + " + " + local;
-    if (has(shared)) return shared;
-    if (has(old)) return old;
-    return "0::float8";
-  };
-  out.blk_read_time = time_expr("read");
-  out.blk_write_time = time_expr("write");
   out.toplevel = has("toplevel");
   out.stats_since = has("stats_since");
   out.info_view = HasColumn(columns, "pg_stat_statements_info", "dealloc");
-  out.usable = !out.total_time.empty() && has("userid") && has("dbid") && has("queryid") &&
-               has("calls") && has("rows");
   return out;
 }
 
 std::string BuildStatementsQuery(const StatementsColumns& c, std::string_view schema) {
   std::string sql = "SELECT userid, dbid, queryid, ";
   sql += c.toplevel ? "toplevel" : "true AS toplevel";
-  sql += ", calls, " + c.total_time + " AS total_time, rows, ";
-  sql += c.blk_read_time + " AS blk_read_time, ";
-  sql += c.blk_write_time + " AS blk_write_time, ";
-  sql += "shared_blks_hit, shared_blks_read, temp_blks_read, temp_blks_written, ";
-  sql += c.stats_since ? "extract(epoch from stats_since)::float8 AS stats_since"
-                       : "NULL::float8 AS stats_since";
+  for (std::size_t i = 0; i < kStatementCounterCount; ++i) {
+    const StatementCounterSpec& spec = kStatementCounters[i];
+    sql += ", ";
+    sql += c.counters[i];
+    if (!spec.sources[1].empty() || c.counters[i] != spec.name) {
+      sql += " AS ";
+      sql += spec.name;
+    }
+  }
+  sql += c.stats_since ? ", extract(epoch from stats_since)::float8 AS stats_since"
+                       : ", NULL::float8 AS stats_since";
   sql += " FROM ";
   sql += schema;
   sql += ".pg_stat_statements(false)";

@@ -9,12 +9,15 @@
 // UPDATE), which can lag behind the server's.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <map>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "collectors/postgres/statement_counters.h"
 
 namespace tacho::collectors::postgres {
 
@@ -62,10 +65,10 @@ const std::vector<ColumnMetric>& IoMetrics();          // pg_stat_io (16+), per 
 
 // The expressions pg_stat_statements(false) is read with.
 struct StatementsColumns {
-  bool usable = false;        // the extension's function has the columns tacho needs
-  std::string total_time;     // total_exec_time (13+) | total_time
-  std::string blk_read_time;  // shared_blk_read_time + local_blk_read_time (17+) | blk_read_time
-  std::string blk_write_time;
+  bool usable = false;  // the extension's function has the columns tacho needs
+  // Per row of kStatementCounters: the SQL its value is read with ("total_exec_time",
+  // "shared_blk_read_time + local_blk_read_time", "0::float8" when no source exists).
+  std::array<std::string, kStatementCounterCount> counters;
   bool toplevel = false;     // 14+
   bool stats_since = false;  // 17+
   bool info_view = false;    // pg_stat_statements_info (14+): dealloc, stats_reset
@@ -73,10 +76,12 @@ struct StatementsColumns {
 
 StatementsColumns DiscoverStatementsColumns(const ColumnMap& columns);
 
-// SELECT userid, dbid, queryid, toplevel, calls, total_time, rows, blk_read_time,
-// blk_write_time, shared_blks_hit, shared_blks_read, temp_blks_read, temp_blks_written,
-// stats_since FROM <schema>.pg_stat_statements(false) -- always these names, whatever the
-// server calls them. `schema` is already a quoted identifier.
+// SELECT userid, dbid, queryid, toplevel, <one column per row of kStatementCounters, named as
+// the row>, stats_since FROM <schema>.pg_stat_statements(false) -- always these names,
+// whatever the server calls them:
+//   SELECT userid, dbid, queryid, true AS toplevel, calls, total_time AS total_time, rows, ...
+// A counter with several candidate sources is always aliased. `schema` is already a quoted
+// identifier.
 std::string BuildStatementsQuery(const StatementsColumns& columns, std::string_view schema);
 
 // SELECT <one column per resolved metric, aliased m0, m1, ...> FROM the relations involved

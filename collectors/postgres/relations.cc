@@ -25,7 +25,7 @@ struct TableMetric {
   const char* help;
 };
 
-constexpr std::array<TableMetric, 13> kTableMetrics = {{
+constexpr TableMetric kTableMetrics[] = {
     {"seq_scan", "pg_stat_user_tables_seq_scan",
      "Number of sequential scans initiated on this table."},
     {"seq_tup_read", "pg_stat_user_tables_seq_tup_read",
@@ -48,9 +48,9 @@ constexpr std::array<TableMetric, 13> kTableMetrics = {{
     {"index_size", "pg_stat_user_tables_index_size_bytes",
      "Size of the table's indexes in bytes (relpages * block_size: the estimate as of the last "
      "VACUUM or ANALYZE)."},
-}};
+};
 
-constexpr std::array<std::pair<const char*, const char*>, 4> kTableTimes = {{
+constexpr std::pair<const char*, const char*> kTableTimes[] = {
     {"last_vacuum",
      "Last time at which this table was manually vacuumed (not counting VACUUM "
      "FULL), Unix seconds; 0 if never."},
@@ -63,7 +63,7 @@ constexpr std::array<std::pair<const char*, const char*>, 4> kTableTimes = {{
     {"last_autoanalyze",
      "Last time at which this table was analyzed by the autovacuum daemon, Unix seconds; 0 if "
      "never."},
-}};
+};
 
 }  // namespace
 
@@ -119,6 +119,18 @@ std::string IndexesQuery(const ServerFacts& facts, std::size_t top_k) {
   return sql;
 }
 
+// The relations the LIMIT left out: every row carries the count before it (count(*) OVER ()).
+std::size_t Dropped(const pqxx::row& row, std::size_t top_k) {
+  const double total = FieldDouble(row["total"], 0);
+  return total > static_cast<double>(top_k) ? static_cast<std::size_t>(total) - top_k : 0;
+}
+
+Labels RelationLabels(const std::string& datname, const pqxx::row& row) {
+  return {{"datname", datname},
+          {"schemaname", FieldString(row["schemaname"])},
+          {"relname", FieldString(row["relname"])}};
+}
+
 std::optional<pqxx::result> QueryTables(PgSession& s, Cycle& c, const ServerFacts& facts,
                                         std::size_t top_k) {
   return RunQuery(s, "tables", TablesQuery(facts, top_k), c.ctx, c.stats, &c.last_error, true);
@@ -128,11 +140,8 @@ std::size_t EmitTables(Cycle& c, const std::string& datname, const pqxx::result&
                        std::size_t top_k) {
   std::size_t dropped = 0;
   for (const pqxx::row row : r) {
-    const double total = FieldDouble(row["total"], 0);
-    if (total > static_cast<double>(top_k)) dropped = static_cast<std::size_t>(total) - top_k;
-    Labels labels{{"datname", datname},
-                  {"schemaname", FieldString(row["schemaname"])},
-                  {"relname", FieldString(row["relname"])}};
+    dropped = Dropped(row, top_k);
+    const Labels labels = RelationLabels(datname, row);
     for (const TableMetric& m : kTableMetrics) {
       auto v = FieldDouble(row[m.column]);
       if (!v) continue;
@@ -156,12 +165,9 @@ std::size_t EmitIndexes(Cycle& c, const std::string& datname, const pqxx::result
   std::size_t dropped = 0;
   auto flag = [](const pqxx::field& f) { return std::string(FieldBool(f) ? "1" : "0"); };
   for (const pqxx::row row : r) {
-    const double total = FieldDouble(row["total"], 0);
-    if (total > static_cast<double>(top_k)) dropped = static_cast<std::size_t>(total) - top_k;
-    Labels labels{{"datname", datname},
-                  {"schemaname", FieldString(row["schemaname"])},
-                  {"relname", FieldString(row["relname"])},
-                  {"indexrelname", FieldString(row["indexrelname"])}};
+    dropped = Dropped(row, top_k);
+    Labels labels = RelationLabels(datname, row);
+    labels.push_back({"indexrelname", FieldString(row["indexrelname"])});
     if (auto v = FieldDouble(row["idx_scan"])) {
       c.sink.Counter("pg_stat_user_indexes_idx_scans_total",
                      "Number of index scans initiated on this index.", labels, *v);

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <chrono>
 #include <set>
 
@@ -10,32 +11,12 @@ namespace {
 
 using agent::Labels;
 
-struct CounterMetric {
-  StatementCounter which;
-  const char* suffix;  // pg_stat_statements_<suffix> / pg_stat_statements_database_<suffix>
-  double scale;
-  const char* help;
-};
-
-constexpr CounterMetric kCounters[] = {
-    {StatementCounter::kCalls, "calls_total", 1, "Number of times executed."},
-    {StatementCounter::kTotalTimeMs, "seconds_total", 0.001,
-     "Total time spent executing the statement, in seconds."},
-    {StatementCounter::kRows, "rows_total", 1,
-     "Total number of rows retrieved or affected by the statement."},
-    {StatementCounter::kBlkReadTimeMs, "block_read_seconds_total", 0.001,
-     "Total time the statement spent reading blocks, in seconds (needs track_io_timing)."},
-    {StatementCounter::kBlkWriteTimeMs, "block_write_seconds_total", 0.001,
-     "Total time the statement spent writing blocks, in seconds (needs track_io_timing)."},
-    {StatementCounter::kSharedBlksHit, "shared_blocks_hit_total", 1,
-     "Total number of shared block cache hits by the statement."},
-    {StatementCounter::kSharedBlksRead, "shared_blocks_read_total", 1,
-     "Total number of shared blocks read by the statement."},
-    {StatementCounter::kTempBlksRead, "temp_blocks_read_total", 1,
-     "Total number of temp blocks read by the statement."},
-    {StatementCounter::kTempBlksWritten, "temp_blocks_written_total", 1,
-     "Total number of temp blocks written by the statement."},
-};
+void WriteAvailable(SampleWriter& sink, bool yes) {
+  sink.Gauge("tacho_pg_stat_statements_available",
+             "1 if pg_stat_statements can be read in the connected database; 0 if the "
+             "extension is missing, not preloaded or unreadable (the log says how to fix it).",
+             {}, yes ? 1 : 0);
+}
 
 }  // namespace
 
@@ -98,26 +79,52 @@ std::string StatementsCollector::RoleName(PgSession& s, Cycle& c, std::uint32_t 
 
 StatementsState StatementsCollector::Collect(PgSession& s, Cycle& c, const ServerFacts& facts,
                                              const std::vector<DatabaseInfo>& databases) {
-  auto& sink = c.sink;
-  auto available = [&sink](bool yes) {
-    sink.Gauge("tacho_pg_stat_statements_available",
-               "1 if pg_stat_statements can be read in the connected database; 0 if the "
-               "extension is missing, not preloaded or unreadable (the log says how to fix it).",
-               {}, yes ? 1 : 0);
-  };
-  if (facts.pgss_schema.empty()) {
-    Report(StatementsState::kNotInstalled, facts, "");
-    available(false);
-    return state_;
-  }
-  const StatementsColumns columns = DiscoverStatementsColumns(facts.columns);
-  if (!columns.usable) {
-    Report(StatementsState::kUnusable, facts,
-           "extension version " + facts.pgss_version + " lacks the expected columns");
-    available(false);
+  std::optional<StatementsColumns> columns = UsableColumns(facts);
+  if (!columns) {
+    WriteAvailable(c.sink, false);
     return state_;
   }
   const std::string schema = s.QuoteName(facts.pgss_schema);
+  std::optional<pqxx::result> result = QueryStatements(s, c, facts, *columns, schema);
+  WriteAvailable(c.sink, result.has_value());
+  if (!result) return state_;
+
+  const std::size_t hidden = ReadRows(*result);
+  const std::optional<double> reset_marker =
+      columns->info_view ? ReadInfo(s, c, schema) : std::nullopt;
+  c.sink.Gauge("pg_stat_statements_entries",
+               "Entries in pg_stat_statements now; compare with pg_stat_statements_max.", {},
+               static_cast<double>(result->size()));
+  if (facts.pgss_max > 0) {
+    c.sink.Gauge("pg_stat_statements_max",
+                 "pg_stat_statements.max: entries kept before the least-executed are evicted.", {},
+                 facts.pgss_max);
+  }
+  engine_.Update(rows_, reset_marker);
+  WriteCounters(s, c, databases);
+  if (options_.query_text) WriteQueryTexts(s, c, schema);
+  WriteSelf(c, hidden);
+  return state_;
+}
+
+std::optional<StatementsColumns> StatementsCollector::UsableColumns(const ServerFacts& facts) {
+  if (facts.pgss_schema.empty()) {
+    Report(StatementsState::kNotInstalled, facts, "");
+    return std::nullopt;
+  }
+  StatementsColumns columns = DiscoverStatementsColumns(facts.columns);
+  if (!columns.usable) {
+    Report(StatementsState::kUnusable, facts,
+           "extension version " + facts.pgss_version + " lacks the expected columns");
+    return std::nullopt;
+  }
+  return columns;
+}
+
+std::optional<pqxx::result> StatementsCollector::QueryStatements(PgSession& s, Cycle& c,
+                                                                 const ServerFacts& facts,
+                                                                 const StatementsColumns& columns,
+                                                                 const std::string& schema) {
   const auto started = std::chrono::steady_clock::now();
   auto result = s.QueryPrepared("tacho_statements", BuildStatementsQuery(columns, schema), c.ctx);
   c.stats.last_duration_seconds["statements"] =
@@ -130,29 +137,22 @@ StatementsState StatementsCollector::Collect(PgSession& s, Cycle& c, const Serve
     } else if (result.error().sqlstate == "42501") {
       Report(StatementsState::kUnusable, facts, result.error().message);
     }
-    available(false);
-    return state_;
+    return std::nullopt;
   }
   Report(StatementsState::kAvailable, facts, "");
-  available(true);
+  return std::move(result.value());
+}
 
-  const pqxx::result& r = result.value();
+std::size_t StatementsCollector::ReadRows(const pqxx::result& r) {
   rows_.clear();
   rows_.reserve(r.size());
   const int c_user = ColumnIndex(r, "userid"), c_db = ColumnIndex(r, "dbid"),
             c_qid = ColumnIndex(r, "queryid"), c_top = ColumnIndex(r, "toplevel"),
             c_since = ColumnIndex(r, "stats_since");
-  const std::pair<StatementCounter, int> counter_columns[] = {
-      {StatementCounter::kCalls, ColumnIndex(r, "calls")},
-      {StatementCounter::kTotalTimeMs, ColumnIndex(r, "total_time")},
-      {StatementCounter::kRows, ColumnIndex(r, "rows")},
-      {StatementCounter::kBlkReadTimeMs, ColumnIndex(r, "blk_read_time")},
-      {StatementCounter::kBlkWriteTimeMs, ColumnIndex(r, "blk_write_time")},
-      {StatementCounter::kSharedBlksHit, ColumnIndex(r, "shared_blks_hit")},
-      {StatementCounter::kSharedBlksRead, ColumnIndex(r, "shared_blks_read")},
-      {StatementCounter::kTempBlksRead, ColumnIndex(r, "temp_blks_read")},
-      {StatementCounter::kTempBlksWritten, ColumnIndex(r, "temp_blks_written")},
-  };
+  std::array<int, kStatementCounterCount> c_counters;
+  for (std::size_t i = 0; i < kStatementCounterCount; ++i) {
+    c_counters[i] = ColumnIndex(r, std::string(kStatementCounters[i].name).c_str());
+  }
   std::size_t hidden = 0;
   for (const pqxx::row row : r) {
     // queryid is NULL for other users' statements without pg_read_all_stats.
@@ -166,89 +166,83 @@ StatementsState StatementsCollector::Collect(PgSession& s, Cycle& c, const Serve
     out.key.dbid = static_cast<std::uint32_t>(FieldInt(row[c_db]).value_or(0));
     out.key.queryid = *queryid;
     out.toplevel = c_top < 0 || FieldBool(row[c_top]);
-    for (const auto& [which, col] : counter_columns) {
-      if (col >= 0) At(out.counters, which) = FieldDouble(row[col], 0);
+    for (std::size_t i = 0; i < kStatementCounterCount; ++i) {
+      if (c_counters[i] >= 0) out.counters[i] = FieldDouble(row[c_counters[i]], 0);
     }
     if (c_since >= 0) out.stats_since = FieldDouble(row[c_since]);
     rows_.push_back(out);
   }
+  return hidden;
+}
 
-  std::optional<double> reset_marker;
-  if (columns.info_view) {
-    auto info = RunQuery(s, "statements_info",
-                         "SELECT dealloc::float8 AS dealloc, extract(epoch from "
-                         "stats_reset)::float8 AS stats_reset FROM " +
-                             schema + ".pg_stat_statements_info",
-                         c.ctx, c.stats, &c.last_error, true);
-    if (info && !info->empty()) {
-      const pqxx::row row = (*info)[0];
-      reset_marker = FieldDouble(row["stats_reset"]);
-      if (auto v = FieldDouble(row["dealloc"])) {
-        sink.Counter("pg_stat_statements_dealloc_total",
-                     "Times pg_stat_statements evicted its least-executed entries because more "
-                     "distinct statements than pg_stat_statements.max were seen (14+).",
-                     {}, *v);
-      }
-      if (reset_marker) {
-        sink.Gauge("pg_stat_statements_stats_reset_timestamp_seconds",
-                   "Time of the last full reset of pg_stat_statements, Unix seconds (14+).", {},
-                   *reset_marker);
-      }
-    }
+std::optional<double> StatementsCollector::ReadInfo(PgSession& s, Cycle& c,
+                                                    const std::string& schema) {
+  auto info = RunQuery(s, "statements_info",
+                       "SELECT dealloc::float8 AS dealloc, extract(epoch from "
+                       "stats_reset)::float8 AS stats_reset FROM " +
+                           schema + ".pg_stat_statements_info",
+                       c.ctx, c.stats, &c.last_error, true);
+  if (!info || info->empty()) return std::nullopt;
+  const pqxx::row row = (*info)[0];
+  const std::optional<double> reset_marker = FieldDouble(row["stats_reset"]);
+  if (auto v = FieldDouble(row["dealloc"])) {
+    c.sink.Counter("pg_stat_statements_dealloc_total",
+                   "Times pg_stat_statements evicted its least-executed entries because more "
+                   "distinct statements than pg_stat_statements.max were seen (14+).",
+                   {}, *v);
   }
-  sink.Gauge("pg_stat_statements_entries",
-             "Entries in pg_stat_statements now; compare with pg_stat_statements_max.", {},
-             static_cast<double>(r.size()));
-  if (facts.pgss_max > 0) {
-    sink.Gauge("pg_stat_statements_max",
-               "pg_stat_statements.max: entries kept before the least-executed are evicted.", {},
-               facts.pgss_max);
+  if (reset_marker) {
+    c.sink.Gauge("pg_stat_statements_stats_reset_timestamp_seconds",
+                 "Time of the last full reset of pg_stat_statements, Unix seconds (14+).", {},
+                 *reset_marker);
   }
+  return reset_marker;
+}
 
-  engine_.Update(rows_, reset_marker);
-
+void StatementsCollector::WriteCounters(PgSession& s, Cycle& c,
+                                        const std::vector<DatabaseInfo>& databases) {
   std::unordered_map<std::uint32_t, std::string> datnames;
   for (const DatabaseInfo& db : databases) datnames[db.oid] = db.name;
   auto datname = [&datnames](std::uint32_t oid) {
     auto it = datnames.find(oid);
     return it != datnames.end() ? it->second : std::to_string(oid);
   };
-
   for (const ExportedStatement& e : engine_.exported()) {
     Labels labels{{"user", RoleName(s, c, e.key.userid)},
                   {"datname", datname(e.key.dbid)},
                   {"queryid", std::to_string(e.key.queryid)}};
-    for (const CounterMetric& m : kCounters) {
-      sink.Counter(std::string("pg_stat_statements_") + m.suffix, m.help, labels,
-                   At(e.totals, m.which) * m.scale);
+    for (std::size_t i = 0; i < kStatementCounterCount; ++i) {
+      const StatementCounterSpec& spec = kStatementCounters[i];
+      c.sink.Counter(StatementFamily(spec), spec.help, labels, e.totals[i] * spec.scale);
     }
   }
   for (const auto& [dbid, totals] : engine_.database_totals()) {
-    if (datnames.find(dbid) == datnames.end()) continue;  // dropped database
-    Labels labels{{"datname", datnames[dbid]}};
-    for (const CounterMetric& m : kCounters) {
-      sink.Counter(std::string("pg_stat_statements_database_") + m.suffix,
-                   std::string(m.help) +
-                       " Summed over every statement of the database (exact, "
-                       "not capped).",
-                   labels, At(totals, m.which) * m.scale);
+    auto it = datnames.find(dbid);
+    if (it == datnames.end()) continue;  // dropped database
+    Labels labels{{"datname", it->second}};
+    for (std::size_t i = 0; i < kStatementCounterCount; ++i) {
+      const StatementCounterSpec& spec = kStatementCounters[i];
+      c.sink.Counter(DatabaseFamily(spec), DatabaseHelp(spec), labels, totals[i] * spec.scale);
     }
   }
+}
 
-  if (options_.query_text) {
-    FetchTexts(s, c, schema);
-    std::set<std::int64_t> done;
-    for (const ExportedStatement& e : engine_.exported()) {
-      if (!done.insert(e.key.queryid).second) continue;
-      auto text = texts_.Get(e.key.queryid);
-      if (!text || text->empty()) continue;
-      sink.Gauge("pg_stat_statements_query_id",
+void StatementsCollector::WriteQueryTexts(PgSession& s, Cycle& c, const std::string& schema) {
+  FetchTexts(s, c, schema);
+  std::set<std::int64_t> done;
+  for (const ExportedStatement& e : engine_.exported()) {
+    if (!done.insert(e.key.queryid).second) continue;
+    auto text = texts_.Get(e.key.queryid);
+    if (!text || text->empty()) continue;
+    c.sink.Gauge("pg_stat_statements_query_id",
                  "Query text of an exported queryid (whitespace collapsed, first 120 "
                  "characters); always 1.",
                  {{"queryid", std::to_string(e.key.queryid)}, {"query", *text}}, 1);
-    }
   }
+}
 
+void StatementsCollector::WriteSelf(Cycle& c, std::size_t hidden) {
+  auto& sink = c.sink;
   sink.Gauge("tacho_pg_statements_exported",
              "Statements exported this cycle (top K plus those still sticky).", {},
              static_cast<double>(engine_.exported().size()));
@@ -273,7 +267,6 @@ StatementsState StatementsCollector::Collect(PgSession& s, Cycle& c, const Serve
                static_cast<double>(text_fetches_));
   sink.Gauge("tacho_pg_query_texts_cached", "Query texts held in the cache.", {},
              static_cast<double>(texts_.size()));
-  return state_;
 }
 
 void StatementsCollector::FetchTexts(PgSession& s, Cycle& c, const std::string& schema) {

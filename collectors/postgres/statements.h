@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "collectors/postgres/columns.h"
 #include "collectors/postgres/cycle.h"
 #include "collectors/postgres/query_text.h"
 #include "collectors/postgres/statements_delta.h"
@@ -40,6 +41,19 @@ class StatementsCollector {
   StatementsState state() const { return state_; }
 
  private:
+  // The steps of Collect(), in order. Each reports the availability it finds.
+  std::optional<StatementsColumns> UsableColumns(const ServerFacts& facts);
+  std::optional<pqxx::result> QueryStatements(PgSession& s, Cycle& c, const ServerFacts& facts,
+                                              const StatementsColumns& columns,
+                                              const std::string& schema);
+  // Fills rows_; returns the rows left out for lack of a queryid.
+  std::size_t ReadRows(const pqxx::result& r);
+  // pg_stat_statements_info (14+): writes its families, returns stats_reset as Unix seconds.
+  std::optional<double> ReadInfo(PgSession& s, Cycle& c, const std::string& schema);
+  void WriteCounters(PgSession& s, Cycle& c, const std::vector<DatabaseInfo>& databases);
+  void WriteQueryTexts(PgSession& s, Cycle& c, const std::string& schema);
+  void WriteSelf(Cycle& c, std::size_t hidden);
+
   void FetchTexts(PgSession& s, Cycle& c, const std::string& schema);
   void Report(StatementsState state, const ServerFacts& facts, const std::string& detail);
   std::string RoleName(PgSession& s, Cycle& c, std::uint32_t oid);

@@ -110,7 +110,7 @@ void StatementsDelta::Update(const std::vector<StatementRow>& rows,
       ++present_;
     }
     Add(st.totals, delta);
-    AddToWindow(st, At(delta, StatementCounter::kTotalTimeMs));
+    AddToWindow(st, delta[kRankCounter]);
     Add(db_totals_[row.key.dbid], delta);
   }
 
@@ -155,7 +155,7 @@ void StatementsDelta::Rank() {
   candidates.reserve(present_);
   for (auto& [key, st] : statements_) {
     if (st.seen_cycle != cycle_) continue;
-    candidates.push_back({Score(st), At(st.totals, StatementCounter::kTotalTimeMs), &key, &st});
+    candidates.push_back({Score(st), st.totals[kRankCounter], &key, &st});
   }
   auto better = [](const Candidate& a, const Candidate& b) {
     return std::tie(b.score, b.total, a.key->queryid, a.key->userid, a.key->dbid) <

@@ -23,28 +23,14 @@
 #include <unordered_map>
 #include <vector>
 
+#include "collectors/postgres/statement_counters.h"
+
 namespace tacho::collectors::postgres {
 
-enum class StatementCounter : std::size_t {
-  kCalls,
-  kTotalTimeMs,  // total_exec_time (13+) or total_time (12)
-  kRows,
-  kBlkReadTimeMs,   // blk_read_time; shared_ + local_blk_read_time (17+)
-  kBlkWriteTimeMs,  // blk_write_time; shared_ + local_blk_write_time (17+)
-  kSharedBlksHit,
-  kSharedBlksRead,
-  kTempBlksRead,
-  kTempBlksWritten,
-};
-inline constexpr std::size_t kStatementCounterCount = 9;
-using StatementCounters = std::array<double, kStatementCounterCount>;
+using StatementCounters = std::array<double, kStatementCounterCount>;  // kStatementCounters order
 
-inline double& At(StatementCounters& c, StatementCounter which) {
-  return c[static_cast<std::size_t>(which)];
-}
-inline double At(const StatementCounters& c, StatementCounter which) {
-  return c[static_cast<std::size_t>(which)];
-}
+// Statements are ranked by their total execution time (milliseconds).
+inline constexpr std::size_t kRankCounter = StatementCounterIndex("total_time");
 
 struct StatementKey {
   std::uint32_t userid = 0;

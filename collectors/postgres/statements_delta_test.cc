@@ -9,16 +9,18 @@
 namespace tacho::collectors::postgres {
 namespace {
 
-using C = StatementCounter;
+constexpr std::size_t kCalls = StatementCounterIndex("calls");
+constexpr std::size_t kTotalTime = StatementCounterIndex("total_time");
+constexpr std::size_t kRows = StatementCounterIndex("rows");
 
 StatementRow Row(std::int64_t queryid, double calls, double time_ms, std::uint32_t dbid = 5,
                  std::uint32_t userid = 10, bool toplevel = true) {
   StatementRow r;
   r.key = {userid, dbid, queryid};
   r.toplevel = toplevel;
-  At(r.counters, C::kCalls) = calls;
-  At(r.counters, C::kTotalTimeMs) = time_ms;
-  At(r.counters, C::kRows) = calls * 2;
+  r.counters[kCalls] = calls;
+  r.counters[kTotalTime] = time_ms;
+  r.counters[kRows] = calls * 2;
   return r;
 }
 
@@ -31,7 +33,7 @@ const ExportedStatement* Find(const StatementsDelta& d, std::int64_t queryid) {
 
 double Calls(const StatementsDelta& d, std::int64_t queryid) {
   const ExportedStatement* e = Find(d, queryid);
-  return e == nullptr ? -1 : At(e->totals, C::kCalls);
+  return e == nullptr ? -1 : e->totals[kCalls];
 }
 
 TEST(PgStatementsDeltaTest, first_cycle_exports_the_raw_counters) {
@@ -39,8 +41,8 @@ TEST(PgStatementsDeltaTest, first_cycle_exports_the_raw_counters) {
   d.Update({Row(1, 100, 5000), Row(2, 3, 10)}, std::nullopt);
   EXPECT_EQ(Calls(d, 1), 100);
   EXPECT_EQ(Calls(d, 2), 3);
-  EXPECT_EQ(At(Find(d, 1)->totals, C::kTotalTimeMs), 5000);
-  EXPECT_EQ(At(Find(d, 1)->totals, C::kRows), 200);
+  EXPECT_EQ(Find(d, 1)->totals[kTotalTime], 5000);
+  EXPECT_EQ(Find(d, 1)->totals[kRows], 200);
 }
 
 TEST(PgStatementsDeltaTest, deltas_accumulate_between_cycles) {
@@ -49,7 +51,7 @@ TEST(PgStatementsDeltaTest, deltas_accumulate_between_cycles) {
   d.Update({Row(1, 150, 5500)}, std::nullopt);
   d.Update({Row(1, 151, 5501)}, std::nullopt);
   EXPECT_EQ(Calls(d, 1), 151);
-  EXPECT_DOUBLE_EQ(At(Find(d, 1)->totals, C::kTotalTimeMs), 5501);
+  EXPECT_DOUBLE_EQ(Find(d, 1)->totals[kTotalTime], 5501);
   EXPECT_EQ(d.rebaselines(), 0u);
 }
 
@@ -59,7 +61,7 @@ TEST(PgStatementsDeltaTest, reset_between_cycles_yields_no_negative_delta) {
   // pg_stat_statements_reset(): the entry restarts; 4 calls happened since.
   d.Update({Row(1, 4, 20)}, std::nullopt);
   EXPECT_EQ(Calls(d, 1), 1004);
-  EXPECT_DOUBLE_EQ(At(Find(d, 1)->totals, C::kTotalTimeMs), 9020);
+  EXPECT_DOUBLE_EQ(Find(d, 1)->totals[kTotalTime], 9020);
   EXPECT_EQ(d.rebaselines(), 1u);
   d.Update({Row(1, 10, 50)}, std::nullopt);
   EXPECT_EQ(Calls(d, 1), 1010);
@@ -137,15 +139,15 @@ TEST(PgStatementsDeltaTest, database_totals_are_exact_over_all_statements) {
   EXPECT_EQ(d.dropped(), 48u);
   double even = 0, odd = 0;
   for (int q = 1; q <= 50; ++q) (q % 2 == 0 ? even : odd) += q;
-  EXPECT_EQ(At(d.database_totals().at(5), C::kCalls), even);
-  EXPECT_EQ(At(d.database_totals().at(6), C::kCalls), odd);
+  EXPECT_EQ(d.database_totals().at(5)[kCalls], even);
+  EXPECT_EQ(d.database_totals().at(6)[kCalls], odd);
   // Statement 7 is reset and one of the others evicted: totals stay monotonic and exact.
   rows.erase(rows.begin() + 49);  // q=50 (dbid 5) evicted
-  for (auto& r : rows) At(r.counters, C::kCalls) += 1;
-  At(rows[6].counters, C::kCalls) = 2;  // q=7 reset: 2 calls since
+  for (auto& r : rows) r.counters[kCalls] += 1;
+  rows[6].counters[kCalls] = 2;  // q=7 reset: 2 calls since
   d.Update(rows, std::nullopt);
-  EXPECT_EQ(At(d.database_totals().at(5), C::kCalls), even + 24);
-  EXPECT_EQ(At(d.database_totals().at(6), C::kCalls), odd + 24 + 2);
+  EXPECT_EQ(d.database_totals().at(5)[kCalls], even + 24);
+  EXPECT_EQ(d.database_totals().at(6)[kCalls], odd + 24 + 2);
 }
 
 TEST(PgStatementsDeltaTest, top_k_ranks_by_recent_total_time) {
@@ -239,7 +241,7 @@ TEST(PgStatementsDeltaTest, exported_counters_never_decrease_through_random_rese
     }
     d.Update(rows, std::nullopt);
     for (const auto& e : d.exported()) {
-      const double calls = At(e.totals, C::kCalls);
+      const double calls = e.totals[kCalls];
       auto it = last_exported.find(e.key.queryid);
       if (it != last_exported.end()) {
         EXPECT_GE(calls, it->second.first) << "queryid " << e.key.queryid << " cycle " << cycle;

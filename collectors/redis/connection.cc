@@ -61,9 +61,9 @@ std::string Connection::Failure(const std::string& what) {
   return name_ + ": " + what + ": " + cause;
 }
 
-Expected<std::vector<Reply>, std::string> Connection::Pipeline(const std::vector<Command>& commands,
-                                                               Clock::time_point deadline) {
-  if (broken_) return name_ + ": connection is broken";
+Status Connection::Exchange(Pipeline& pipeline, Clock::time_point deadline) {
+  if (broken_) return Status::Error(name_ + ": connection is broken");
+  const std::vector<Command>& commands = pipeline.commands();
   std::vector<const char*> argv;
   std::vector<std::size_t> lens;
   for (const Command& command : commands) {
@@ -75,27 +75,29 @@ Expected<std::vector<Reply>, std::string> Connection::Pipeline(const std::vector
     }
     if (redisAppendCommandArgv(context_, static_cast<int>(argv.size()), argv.data(), lens.data()) !=
         REDIS_OK) {
-      return Failure("cannot queue " + command.front());
+      return Status::Error(Failure("cannot queue " + command.front()));
     }
   }
   std::vector<Reply> replies;
   replies.reserve(commands.size());
   for (const Command& command : commands) {
-    if (!SetTimeout(deadline)) return Failure(command.front());
+    if (!SetTimeout(deadline)) return Status::Error(Failure(command.front()));
     void* raw = nullptr;
     if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) {
-      return Failure(command.front());
+      return Status::Error(Failure(command.front()));
     }
     replies.push_back(ConvertReply(*static_cast<redisReply*>(raw)));
     freeReplyObject(raw);
   }
-  return replies;
+  pipeline.Deliver(std::move(replies));  // one per command, as read
+  return Status::Ok();
 }
 
 Expected<Reply, std::string> Connection::Run(const Command& command, Clock::time_point deadline) {
-  auto replies = Pipeline({command}, deadline);
-  if (!replies.ok()) return replies.error();
-  return std::move(replies->front());
+  Pipeline pipeline;
+  const Pipeline::Slot slot = pipeline.Add(command);
+  if (Status s = Exchange(pipeline, deadline); !s.ok()) return s.message();
+  return pipeline[slot];
 }
 
 }  // namespace tacho::collectors::redis

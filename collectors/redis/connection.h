@@ -9,13 +9,12 @@
 
 #include "base/status.h"
 #include "collectors/redis/address.h"
+#include "collectors/redis/pipeline.h"
 #include "collectors/redis/replies.h"
 
 struct redisContext;
 
 namespace tacho::collectors::redis {
-
-using Command = std::vector<std::string>;
 
 class Connection {
  public:
@@ -29,12 +28,12 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Sends every command in one write, then reads one reply per command (a pipeline). Each
-  // socket read and write is bounded by the time left until `deadline` (redisSetTimeout).
-  // An error reply is a Reply of type kError, not a failure. Any I/O error, a timeout or a
-  // protocol error returns an error and leaves the connection broken(): discard it.
-  Expected<std::vector<Reply>, std::string> Pipeline(const std::vector<Command>& commands,
-                                                     Clock::time_point deadline);
+  // Sends every command of `pipeline` in one write, then reads one reply per command and
+  // delivers them to it. Each socket read and write is bounded by the time left until
+  // `deadline` (redisSetTimeout). An error reply is a Reply of type kError, not a failure. Any
+  // I/O error, a timeout or a protocol error returns an error and leaves the connection
+  // broken(): discard it.
+  Status Exchange(Pipeline& pipeline, Clock::time_point deadline);
   Expected<Reply, std::string> Run(const Command& command, Clock::time_point deadline);
 
   bool broken() const { return broken_; }

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdlib>
 #include <exception>
+#include <functional>
 #include <map>
 #include <optional>
 #include <unordered_map>
@@ -13,13 +14,14 @@
 #include <utility>
 #include <vector>
 
-#include "base/backoff.h"
 #include "agent/pool_model.h"
+#include "base/backoff.h"
 #include "collectors/redis/client_list.h"
 #include "collectors/redis/connection.h"
 #include "collectors/redis/info_metrics.h"
 #include "collectors/redis/info_parser.h"
 #include "collectors/redis/latency.h"
+#include "collectors/redis/pipeline.h"
 #include "collectors/redis/slowlog.h"
 
 namespace tacho::collectors::redis {
@@ -138,16 +140,13 @@ class RedisCollector : public agent::Collector {
     }
 
     // The capability probe: one round trip, once per connection.
-    std::vector<Command> probe = {
-        {"CLIENT", "SETNAME", "tacho"},
-        {"CONFIG", "GET", "databases"},
-        {"SLOWLOG", "LEN"},
-        {"LATENCY", "HISTOGRAM", "ping"},
-    };
-    auto replies = connection_->Pipeline(probe, ctx.deadline);
-    if (!replies.ok()) return Fail(replies.error());
-    const Reply& setname = (*replies)[0];
-    if (setname.is_error() && ErrorCode(setname.str) == "NOAUTH") {
+    Pipeline probe;
+    const Pipeline::Slot setname = probe.Add({"CLIENT", "SETNAME", "tacho"});
+    const Pipeline::Slot databases = probe.Add({"CONFIG", "GET", "databases"});
+    const Pipeline::Slot slowlog = probe.Add({"SLOWLOG", "LEN"});
+    const Pipeline::Slot latency = probe.Add({"LATENCY", "HISTOGRAM", "ping"});
+    if (Status s = connection_->Exchange(probe, ctx.deadline); !s.ok()) return Fail(s.message());
+    if (probe[setname].is_error() && ErrorCode(probe[setname].str) == "NOAUTH") {
       return Fail(options_.password.empty()
                       ? "the server requires authentication (NOAUTH): set password, "
                         "password_file or password_env"
@@ -158,16 +157,14 @@ class RedisCollector : public agent::Collector {
       caps.allowed[q] = !r.is_error();
       if (r.is_error()) caps.refusal[q] = Quote(r.str);
     };
-    allow(kSetName, setname);
-    allow(kConfig, (*replies)[1]);
-    allow(kSlowlog, (*replies)[2]);
-    allow(kLatency, (*replies)[3]);
+    allow(kSetName, probe[setname]);
+    allow(kConfig, probe[databases]);
+    allow(kSlowlog, probe[slowlog]);
+    allow(kLatency, probe[latency]);
     caps.allowed[kClientList] = true;  // found out on first use: CLIENT LIST is O(clients)
     if (caps.allowed[kConfig]) {
-      auto config = ParseConfigGet((*replies)[1]);
-      if (auto it = config.find("databases"); it != config.end()) {
-        if (auto n = ParseNumber(it->second)) caps.databases = static_cast<int>(*n);
-      }
+      if (auto n = ConfigNumber(probe[databases], "databases"))
+        caps.databases = static_cast<int>(*n);
     }
     caps_ = std::move(caps);
     describe_pending_ = true;
@@ -212,23 +209,16 @@ class RedisCollector : public agent::Collector {
     }
   }
 
+  // One collection in two round trips; every reply is read through the slot of its command.
   Status CollectOnce(const agent::CollectContext& ctx, MetricSink& sink) {
     // Round 1: INFO and what does not depend on it.
-    std::vector<Command> round1 = {info_all_ ? Command{"INFO", "all"} : Command{"INFO"}};
-    const bool want_config = caps_.allowed[kConfig];
-    const bool want_slowlog = options_.slowlog && caps_.allowed[kSlowlog];
-    if (want_config) {
-      round1.push_back({"CONFIG", "GET", "maxmemory"});
-      round1.push_back({"CONFIG", "GET", "maxclients"});
-    }
-    if (want_slowlog) {
-      round1.push_back({"SLOWLOG", "LEN"});
-      round1.push_back({"SLOWLOG", "GET", "1"});
-    }
-    auto replies = connection_->Pipeline(round1, ctx.deadline);
-    if (!replies.ok()) return Status::Error(replies.error());
-    std::size_t next = 0;
-    const Reply& info_reply = (*replies)[next++];
+    Pipeline round1;
+    const Pipeline::Slot info_slot =
+        round1.Add(info_all_ ? Command{"INFO", "all"} : Command{"INFO"});
+    const ConfigSlots config = AddConfig(round1);
+    SlowlogSlots slowlog = AddSlowlogHead(round1);
+    if (Status s = connection_->Exchange(round1, ctx.deadline); !s.ok()) return s;
+    const Reply& info_reply = round1[info_slot];
     if (info_reply.is_error()) return InfoRefused(info_reply);
     if (!info_reply.is_text()) return Status::Error("INFO: unexpected reply type");
     const InfoReport info = ParseInfo(info_reply.str);
@@ -238,111 +228,139 @@ class RedisCollector : public agent::Collector {
     info_options.databases = caps_.databases;
     info_options.now_unix_seconds =
         std::chrono::duration<double>(ctx.started_at.time_since_epoch()).count();
-    if (want_config) {
-      const Reply& maxmemory = (*replies)[next++];
-      const Reply& maxclients = (*replies)[next++];
-      if (maxmemory.is_error()) {
-        Refuse(kConfig, maxmemory);
-      } else if (maxclients.is_error()) {
-        Refuse(kConfig, maxclients);
-      } else {
-        info_options.config_maxmemory = ConfigNumber(maxmemory, "maxmemory");
-        info_options.config_maxclients = ConfigNumber(maxclients, "maxclients");
-      }
-    }
-    const Reply* slowlog_len = nullptr;
-    const Reply* slowlog_newest = nullptr;
-    if (want_slowlog) {
-      slowlog_len = &(*replies)[next++];
-      slowlog_newest = &(*replies)[next++];
-    }
+    ReadConfig(round1, config, info_options);
     if (describe_pending_) DescribeCapabilities(info);
 
     InfoMetricsResult kept = WriteInfoMetrics(info, info_options, sink);
     if (auto pool = ClientsPool(info, info_options)) agent::WritePool(sink, *pool);
     const std::string run_id = info.Field("run_id") ? *info.Field("run_id") : std::string();
-
-    // Round 2: what INFO decides: the latency top-K, new slowlog entries, client pools.
-    std::vector<Command> round2;
-    std::vector<std::string> busiest;
-    if (options_.top_k > 0 && caps_.allowed[kLatency] && !kept.commands_kept.empty()) {
-      busiest = SelectBusiest(kept.commands_kept, previous_calls_, options_.top_k);
-      Command latency{"LATENCY", "HISTOGRAM"};
-      latency.insert(latency.end(), busiest.begin(), busiest.end());
-      round2.push_back(std::move(latency));
-    }
     std::unordered_set<std::string> command_names;
     for (const CommandStat& c : info.commands) command_names.insert(c.name);
-    auto is_command = [&command_names](std::string_view name) {
+    const auto is_command = [&command_names](std::string_view name) {
       return command_names.count(std::string(name)) > 0;
     };
-    std::vector<SlowlogEntry> newest_entries;
-    std::uint64_t slowlog_pending = 0;
-    bool slowlog_ok = false;
-    if (want_slowlog) {
-      if (slowlog_len->is_error() || slowlog_newest->is_error()) {
-        Refuse(kSlowlog, slowlog_len->is_error() ? *slowlog_len : *slowlog_newest);
-      } else {
-        slowlog_ok = true;
-        newest_entries = ParseSlowlog(*slowlog_newest, is_command);
-        std::optional<std::int64_t> newest_id;
-        if (!newest_entries.empty()) newest_id = newest_entries.front().id;
-        slowlog_pending = slowlog_.Pending(run_id, newest_id);
-        if (slowlog_pending > 1) {
-          round2.push_back(
-              {"SLOWLOG", "GET",
-               std::to_string(std::min<std::uint64_t>(slowlog_pending, kSlowlogFetchMax))});
-        }
-      }
-    }
+
+    // Round 2: what INFO decides: the latency top-K, new slowlog entries, client pools.
+    Pipeline round2;
+    const std::optional<Pipeline::Slot> latency = AddLatency(round2, kept);
+    AddSlowlogRest(round1, slowlog, run_id, is_command, round2);
     const double connected = info.Number("connected_clients").value_or(0);
     const bool list_skipped = connected > static_cast<double>(options_.clients_max_for_list);
-    const bool want_clients = options_.client_list && caps_.allowed[kClientList] && !list_skipped;
-    if (want_clients) round2.push_back({"CLIENT", "LIST"});
-
-    std::vector<Reply> replies2;
+    const std::optional<Pipeline::Slot> clients = round2.AddIf(
+        options_.client_list && caps_.allowed[kClientList] && !list_skipped, {"CLIENT", "LIST"});
     if (!round2.empty()) {
       if (ctx.Cancelled()) return Status::Error("collection cancelled (deadline reached)");
-      auto r2 = connection_->Pipeline(round2, ctx.deadline);
-      if (!r2.ok()) return Status::Error(r2.error());
-      replies2 = std::move(*r2);
+      if (Status s = connection_->Exchange(round2, ctx.deadline); !s.ok()) return s;
     }
-    std::size_t next2 = 0;
 
-    if (!busiest.empty()) {
-      const Reply& reply = replies2[next2++];
-      if (reply.is_error()) {
-        Refuse(kLatency, reply);
+    if (const Reply* reply = round2.Find(latency)) {
+      if (reply->is_error()) {
+        Refuse(kLatency, *reply);
       } else {
-        WriteLatency(reply, info, run_id, sink);
+        WriteLatency(*reply, info, run_id, sink);
       }
     }
     previous_calls_.clear();
     for (const CommandStat& c : info.commands) previous_calls_[c.name] = c.calls;
-
-    if (slowlog_ok) {
-      if (slowlog_pending > 1) {
-        const Reply& reply = replies2[next2++];
-        if (reply.is_error()) {
-          ++query_errors_[kSlowlog];
-        } else {
-          slowlog_.Record(ParseSlowlog(reply, is_command));
-        }
+    ReadSlowlogRest(round1, slowlog, round2, is_command, sink);
+    if (const Reply* reply = round2.Find(clients)) {
+      if (reply->is_error()) {
+        Refuse(kClientList, *reply);
       } else {
-        slowlog_.Record(newest_entries);
-      }
-      WriteSlowlog(*slowlog_len, newest_entries, sink);
-    }
-    if (want_clients) {
-      const Reply& reply = replies2[next2++];
-      if (reply.is_error()) {
-        Refuse(kClientList, reply);
-      } else {
-        WriteClientPools(reply, sink);
+        WriteClientPools(*reply, sink);
       }
     }
     WriteSelf(kept, list_skipped, sink);
     return Status::Ok();
+  }
+
+  struct ConfigSlots {
+    std::optional<Pipeline::Slot> maxmemory;
+    std::optional<Pipeline::Slot> maxclients;
+  };
+
+  ConfigSlots AddConfig(Pipeline& round1) const {
+    const bool want = caps_.allowed[kConfig];
+    return {round1.AddIf(want, {"CONFIG", "GET", "maxmemory"}),
+            round1.AddIf(want, {"CONFIG", "GET", "maxclients"})};
+  }
+
+  void ReadConfig(const Pipeline& round1, const ConfigSlots& slots, InfoMetricsOptions& out) {
+    const Reply* maxmemory = round1.Find(slots.maxmemory);
+    const Reply* maxclients = round1.Find(slots.maxclients);
+    if (maxmemory == nullptr || maxclients == nullptr) return;
+    if (maxmemory->is_error()) {
+      Refuse(kConfig, *maxmemory);
+    } else if (maxclients->is_error()) {
+      Refuse(kConfig, *maxclients);
+    } else {
+      out.config_maxmemory = ConfigNumber(*maxmemory, "maxmemory");
+      out.config_maxclients = ConfigNumber(*maxclients, "maxclients");
+    }
+  }
+
+  // LATENCY HISTOGRAM of the busiest commands of the interval, when allowed.
+  std::optional<Pipeline::Slot> AddLatency(Pipeline& round2, const InfoMetricsResult& kept) const {
+    if (options_.top_k == 0 || !caps_.allowed[kLatency] || kept.commands_kept.empty()) {
+      return std::nullopt;
+    }
+    Command latency{"LATENCY", "HISTOGRAM"};
+    for (std::string& name : SelectBusiest(kept.commands_kept, previous_calls_, options_.top_k)) {
+      latency.push_back(std::move(name));
+    }
+    return round2.Add(std::move(latency));
+  }
+
+  // The slowlog takes both rounds: its length and newest entry in round 1, then, when more than
+  // one entry is new, those entries in round 2.
+  struct SlowlogSlots {
+    std::optional<Pipeline::Slot> length;  // round 1
+    std::optional<Pipeline::Slot> newest;  // round 1
+    std::optional<Pipeline::Slot> rest;    // round 2
+    bool ok = false;                       // round 1 was answered
+    std::vector<SlowlogEntry> newest_entries;
+  };
+
+  SlowlogSlots AddSlowlogHead(Pipeline& round1) const {
+    const bool want = options_.slowlog && caps_.allowed[kSlowlog];
+    SlowlogSlots slots;
+    slots.length = round1.AddIf(want, {"SLOWLOG", "LEN"});
+    slots.newest = round1.AddIf(want, {"SLOWLOG", "GET", "1"});
+    return slots;
+  }
+
+  void AddSlowlogRest(const Pipeline& round1, SlowlogSlots& slots, const std::string& run_id,
+                      const std::function<bool(std::string_view)>& is_command, Pipeline& round2) {
+    const Reply* length = round1.Find(slots.length);
+    const Reply* newest = round1.Find(slots.newest);
+    if (length == nullptr || newest == nullptr) return;
+    if (length->is_error() || newest->is_error()) {
+      Refuse(kSlowlog, length->is_error() ? *length : *newest);
+      return;
+    }
+    slots.ok = true;
+    slots.newest_entries = ParseSlowlog(*newest, is_command);
+    std::optional<std::int64_t> newest_id;
+    if (!slots.newest_entries.empty()) newest_id = slots.newest_entries.front().id;
+    const std::uint64_t pending = slowlog_.Pending(run_id, newest_id);
+    slots.rest = round2.AddIf(
+        pending > 1,
+        {"SLOWLOG", "GET", std::to_string(std::min<std::uint64_t>(pending, kSlowlogFetchMax))});
+  }
+
+  void ReadSlowlogRest(const Pipeline& round1, const SlowlogSlots& slots, const Pipeline& round2,
+                       const std::function<bool(std::string_view)>& is_command, MetricSink& sink) {
+    if (!slots.ok) return;
+    if (const Reply* rest = round2.Find(slots.rest)) {
+      if (rest->is_error()) {
+        ++query_errors_[kSlowlog];
+      } else {
+        slowlog_.Record(ParseSlowlog(*rest, is_command));
+      }
+    } else {
+      slowlog_.Record(slots.newest_entries);
+    }
+    WriteSlowlog(*round1.Find(slots.length), slots.newest_entries, sink);
   }
 
   Status InfoRefused(const Reply& reply) {

@@ -6,11 +6,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <functional>
+#include <mutex>
 #include <thread>
 
+#include "collectors/redis/pipeline.h"
+#include "collectors/redis/test_util.h"
 #include "config/config.h"
 
 namespace tacho::collectors::redis {
@@ -69,6 +74,7 @@ class FakeServer {
     close(fd_);
   }
   int port() const { return port_; }
+  int fd() const { return fd_; }
   int accepted() const { return accepted_; }
 
  private:
@@ -89,6 +95,114 @@ class FakeServer {
   int port_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<int> accepted_{0};
+  std::thread thread_;
+};
+
+std::string Bulk(const std::string& s) {
+  return "$" + std::to_string(s.size()) + "\r\n" + s + "\r\n";
+}
+
+// The answer of a Redis 7.0.15 server to `command`, from the captured fixtures; "" for a command
+// it does not know.
+std::string FixtureAnswer(const Command& command) {
+  using testutil::Fixture;
+  const std::string name = command[0] + (command.size() > 1 ? " " + command[1] : "");
+  if (name == "CLIENT SETNAME") return "+OK\r\n";
+  if (name == "CONFIG GET") {
+    const std::string& key = command.at(2);
+    const std::string value = key == "databases" ? "16" : key == "maxclients" ? "4242" : "0";
+    return "*2\r\n" + Bulk(key) + Bulk(value);
+  }
+  if (name == "SLOWLOG LEN") return ":4\r\n";
+  if (name == "SLOWLOG GET") return Fixture("slowlog_get_redis-7.0.15.resp");
+  if (name == "LATENCY HISTOGRAM") return Fixture("latency_histogram_redis-7.0.15.resp");
+  if (command[0] == "INFO") return Bulk(Fixture("info_all_redis-7.0.15.txt"));
+  if (name == "CLIENT LIST") return Bulk(Fixture("client_list_redis-7.0.15.txt"));
+  return "";
+}
+
+// A Redis stand-in on 127.0.0.1: answers every command of its one connection at a time, in
+// order, with `answer(command)` (raw RESP; "" means FixtureAnswer), and records the commands.
+class RespServer {
+ public:
+  using Answer = std::function<std::string(const Command&)>;
+  explicit RespServer(Answer answer = nullptr) : answer_(std::move(answer)) {
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~RespServer() {
+    stop_ = true;
+    if (int c = client_.load(); c >= 0) shutdown(c, SHUT_RDWR);
+    listener_.reset();
+    thread_.join();
+  }
+  int port() const { return listener_->port(); }
+  // "CLIENT LIST", "LATENCY HISTOGRAM", ... as received, in order.
+  std::vector<std::string> received() {
+    std::lock_guard lock(mutex_);
+    return received_;
+  }
+
+ private:
+  // One complete command at the front of `in` (a RESP array of bulk strings), consumed.
+  static std::optional<Command> TakeCommand(std::string& in) {
+    std::size_t pos = 0;
+    auto line = [&in, &pos]() -> std::optional<std::string> {
+      const auto end = in.find("\r\n", pos);
+      if (end == std::string::npos) return std::nullopt;
+      std::string out = in.substr(pos, end - pos);
+      pos = end + 2;
+      return out;
+    };
+    auto head = line();
+    if (!head || head->empty() || head->front() != '*') return std::nullopt;
+    Command command;
+    for (int i = std::stoi(head->substr(1)); i > 0; --i) {
+      auto len = line();
+      if (!len) return std::nullopt;
+      const auto n = static_cast<std::size_t>(std::stoul(len->substr(1)));
+      if (in.size() < pos + n + 2) return std::nullopt;
+      command.push_back(in.substr(pos, n));
+      pos += n + 2;
+    }
+    in.erase(0, pos);
+    return command;
+  }
+
+  void Serve() {
+    while (!stop_) {
+      int c = accept(listener_->fd(), nullptr, nullptr);
+      if (c < 0) return;
+      client_ = c;
+      std::string in;
+      char buf[4096];
+      for (ssize_t n; (n = read(c, buf, sizeof buf)) > 0;) {
+        in.append(buf, static_cast<std::size_t>(n));
+        std::string out;
+        while (auto command = TakeCommand(in)) {
+          {
+            std::lock_guard lock(mutex_);
+            received_.push_back((*command)[0] +
+                                (command->size() > 1 ? " " + (*command)[1] : std::string()));
+          }
+          std::string reply = answer_ ? answer_(*command) : "";
+          if (reply.empty()) reply = FixtureAnswer(*command);
+          if (reply.empty()) reply = "-ERR unknown command '" + (*command)[0] + "'\r\n";
+          out += reply;
+        }
+        if (!out.empty() && write(c, out.data(), out.size()) < 0) break;
+      }
+      client_ = -1;
+      close(c);
+    }
+  }
+
+  // The listening socket (FakeServer without a reply never accepts by itself).
+  std::unique_ptr<class FakeServer> listener_ = std::make_unique<FakeServer>();
+  Answer answer_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> client_{-1};
+  std::mutex mutex_;
+  std::vector<std::string> received_;
   std::thread thread_;
 };
 
@@ -188,6 +302,74 @@ TEST(RedisCollectorTest, wrong_password_is_one_clear_error_then_backoff) {
     EXPECT_EQ(again.message().find("hunter2"), std::string::npos);
   }
   EXPECT_EQ(server.accepted(), 1) << "no busy loop: later ticks wait for the backoff";
+}
+
+// One collection against `server`; its samples.
+testutil::Samples CollectFrom(RespServer& server, RedisOptions options) {
+  options.address.port = server.port();
+  auto collector = NewRedisCollector(std::move(options));
+  agent::MetricSink sink;
+  Status status = collector->Collect(Context(milliseconds(5000)), sink);
+  EXPECT_TRUE(status.ok()) << status.message();
+  return testutil::Samples(sink);
+}
+
+bool Sent(RespServer& server, const std::string& command) {
+  const auto received = server.received();
+  return std::find(received.begin(), received.end(), command) != received.end();
+}
+
+// What the replies of LATENCY HISTOGRAM, SLOWLOG and CONFIG GET (fixtures) turn into.
+void ExpectLatencySlowlogAndConfig(const testutil::Samples& samples) {
+  EXPECT_EQ(samples.At("redis_commands_latency_seconds_count{cmd=set}"), 5002);
+  EXPECT_EQ(samples.At("redis_slowlog_length"), 4);
+  EXPECT_EQ(samples.At("redis_slowlog_last_id"), 20200);
+  EXPECT_EQ(samples.At("redis_config_maxclients"), 4242);
+  EXPECT_EQ(samples.At("tacho_redis_capability{capability=latency_histogram}"), 1);
+  EXPECT_EQ(samples.At("tacho_redis_capability{capability=slowlog}"), 1);
+}
+
+TEST(RedisCollectorTest, client_list_sent_or_skipped_leaves_the_other_replies_in_place) {
+  RespServer with_list;
+  RedisOptions options = Options(0);
+  const testutil::Samples listed = CollectFrom(with_list, options);
+  EXPECT_TRUE(Sent(with_list, "CLIENT LIST"));
+  ExpectLatencySlowlogAndConfig(listed);
+  EXPECT_EQ(listed.At("redis_client_pool_connections{client_name=billing-api}"), 3);
+  EXPECT_EQ(listed.At("redis_client_pool_connections{client_name=worker}"), 3);
+
+  RespServer without_list;
+  options.client_list = false;
+  const testutil::Samples unlisted = CollectFrom(without_list, options);
+  EXPECT_FALSE(Sent(without_list, "CLIENT LIST"));
+  ExpectLatencySlowlogAndConfig(unlisted);
+  EXPECT_FALSE(unlisted.Has("redis_client_pool_connections{client_name=billing-api}"));
+}
+
+TEST(RedisCollectorTest, latency_histogram_skipped_or_refused_leaves_client_list_in_place) {
+  RespServer no_latency;
+  RedisOptions options = Options(0);
+  options.top_k = 0;
+  const testutil::Samples skipped = CollectFrom(no_latency, options);
+  EXPECT_TRUE(Sent(no_latency, "CLIENT LIST"));
+  EXPECT_FALSE(skipped.Has("redis_commands_latency_seconds_count{cmd=set}"));
+  EXPECT_EQ(skipped.At("redis_client_pool_connections{client_name=worker}"), 3);
+  EXPECT_EQ(skipped.At("redis_slowlog_last_id"), 20200);
+
+  // Allowed by the probe (LATENCY HISTOGRAM ping), refused for the busiest commands.
+  RespServer refusing([](const Command& c) -> std::string {
+    if (c[0] == "LATENCY" && c.size() > 2 && c[2] != "ping") {
+      return "-NOPERM this user has no permissions to run the 'latency|histogram' command\r\n";
+    }
+    return "";
+  });
+  const testutil::Samples refused = CollectFrom(refusing, Options(0));
+  EXPECT_TRUE(Sent(refusing, "LATENCY HISTOGRAM"));
+  EXPECT_EQ(refused.At("tacho_redis_capability{capability=latency_histogram}"), 0);
+  EXPECT_EQ(refused.At("tacho_redis_query_errors_total{query=latency_histogram}"), 1);
+  EXPECT_EQ(refused.At("tacho_redis_capability{capability=client_list}"), 1);
+  EXPECT_EQ(refused.At("tacho_redis_query_errors_total{query=client_list}"), 0);
+  EXPECT_EQ(refused.At("redis_client_pool_connections{client_name=billing-api}"), 3);
 }
 
 }  // namespace
