@@ -65,6 +65,23 @@ constexpr std::array<std::pair<const char*, const char*>, 4> kTableTimes = {{
      "never."},
 }};
 
+// The candidates a top-k query left out: its "total" column counts them all (0 when within k).
+std::size_t DroppedRows(const pqxx::result& r, std::size_t top_k) {
+  std::size_t dropped = 0;
+  for (const pqxx::row row : r) {
+    const double total = FieldDouble(row["total"], 0);
+    if (total > static_cast<double>(top_k)) dropped = static_cast<std::size_t>(total) - top_k;
+  }
+  return dropped;
+}
+
+// datname, schemaname and relname of a row of the tables or indexes query.
+Labels RelationLabels(const std::string& datname, const pqxx::row& row) {
+  return {{"datname", datname},
+          {"schemaname", FieldString(row["schemaname"])},
+          {"relname", FieldString(row["relname"])}};
+}
+
 }  // namespace
 
 std::string TablesQuery(const ServerFacts& facts, std::size_t top_k) {
@@ -126,13 +143,8 @@ std::optional<pqxx::result> QueryTables(PgSession& s, Cycle& c, const ServerFact
 
 std::size_t EmitTables(Cycle& c, const std::string& datname, const pqxx::result& r,
                        std::size_t top_k) {
-  std::size_t dropped = 0;
   for (const pqxx::row row : r) {
-    const double total = FieldDouble(row["total"], 0);
-    if (total > static_cast<double>(top_k)) dropped = static_cast<std::size_t>(total) - top_k;
-    Labels labels{{"datname", datname},
-                  {"schemaname", FieldString(row["schemaname"])},
-                  {"relname", FieldString(row["relname"])}};
+    const Labels labels = RelationLabels(datname, row);
     for (const TableMetric& m : kTableMetrics) {
       auto v = FieldDouble(row[m.column]);
       if (!v) continue;
@@ -143,7 +155,7 @@ std::size_t EmitTables(Cycle& c, const std::string& datname, const pqxx::result&
                    FieldDouble(row[column], 0));
     }
   }
-  return dropped;
+  return DroppedRows(r, top_k);
 }
 
 std::optional<pqxx::result> QueryIndexes(PgSession& s, Cycle& c, const ServerFacts& facts,
@@ -153,15 +165,10 @@ std::optional<pqxx::result> QueryIndexes(PgSession& s, Cycle& c, const ServerFac
 
 std::size_t EmitIndexes(Cycle& c, const std::string& datname, const pqxx::result& r,
                         std::size_t top_k) {
-  std::size_t dropped = 0;
   auto flag = [](const pqxx::field& f) { return std::string(FieldBool(f) ? "1" : "0"); };
   for (const pqxx::row row : r) {
-    const double total = FieldDouble(row["total"], 0);
-    if (total > static_cast<double>(top_k)) dropped = static_cast<std::size_t>(total) - top_k;
-    Labels labels{{"datname", datname},
-                  {"schemaname", FieldString(row["schemaname"])},
-                  {"relname", FieldString(row["relname"])},
-                  {"indexrelname", FieldString(row["indexrelname"])}};
+    Labels labels = RelationLabels(datname, row);
+    labels.push_back({"indexrelname", FieldString(row["indexrelname"])});
     if (auto v = FieldDouble(row["idx_scan"])) {
       c.sink.Counter("pg_stat_user_indexes_idx_scans_total",
                      "Number of index scans initiated on this index.", labels, *v);
@@ -181,7 +188,7 @@ std::size_t EmitIndexes(Cycle& c, const std::string& datname, const pqxx::result
     props.push_back({"is_ready", flag(row["indisready"])});
     c.sink.Gauge("pg_index_properties", "Index properties as labels; always 1.", props, 1);
   }
-  return dropped;
+  return DroppedRows(r, top_k);
 }
 
 }  // namespace tacho::collectors::postgres
