@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <initializer_list>
+#include <string_view>
 
 #include "agent/alerts/series_store.h"
 
@@ -40,6 +42,18 @@ class Fixture {
   }
   SeriesStore store_;
 };
+
+// One expression evaluated at kT0 and the "labels => value" lines Fixture::Eval should give;
+// `why` is printed when the case fails.
+struct EvalCase {
+  std::string_view expr;
+  std::string_view want;
+  std::string_view why = "";
+};
+
+void ExpectEvals(Fixture& f, std::initializer_list<EvalCase> cases) {
+  for (const EvalCase& c : cases) EXPECT_EQ(f.Eval(c.expr), c.want) << c.expr << ": " << c.why;
+}
 
 TEST(PromqlParseTest, accepts_the_subset) {
   for (const char* ok :
@@ -91,12 +105,12 @@ TEST(PromqlEvalTest, instant_selector_matchers) {
   f.Add({{"__name__", "conns"}, {"state", "idle"}, {"target", "a"}}, kT0, 3);
   f.Add({{"__name__", "conns"}, {"state", "idle in transaction"}, {"target", "a"}}, kT0, 2);
   f.Add({{"__name__", "conns"}, {"state", "active"}, {"target", "a"}}, kT0, 5);
-  EXPECT_EQ(f.Eval("conns{state=\"idle\"}"), "{__name__=conns,state=idle,target=a} 3\n");
-  EXPECT_EQ(f.Eval("conns{state!=\"idle\",state!=\"active\"}"),
-            "{__name__=conns,state=idle in transaction,target=a} 2\n");
-  EXPECT_EQ(f.Eval("conns{state=~\"idle\"}"), "{__name__=conns,state=idle,target=a} 3\n")
-      << "regexes are anchored";
-  EXPECT_EQ(f.Eval("conns{state!~\"idle.*\"}"), "{__name__=conns,state=active,target=a} 5\n");
+  ExpectEvals(f, {{"conns{state=\"idle\"}", "{__name__=conns,state=idle,target=a} 3\n"},
+                  {"conns{state!=\"idle\",state!=\"active\"}",
+                   "{__name__=conns,state=idle in transaction,target=a} 2\n"},
+                  {"conns{state=~\"idle\"}", "{__name__=conns,state=idle,target=a} 3\n",
+                   "regexes are anchored"},
+                  {"conns{state!~\"idle.*\"}", "{__name__=conns,state=active,target=a} 5\n"}});
   EXPECT_EQ(f.Eval("conns{missing=\"\"}"), f.Eval("conns"))
       << "an absent label matches the empty string";
 }
@@ -155,10 +169,10 @@ TEST(PromqlEvalTest, over_time_functions) {
   Fixture f;
   const double values[] = {3, 9, 6, 1};
   for (int i = 0; i < 4; ++i) f.Add({{"__name__", "temp"}, {"k", "v"}}, kT0 - 45000 + i * 15000, values[i]);
-  EXPECT_EQ(f.Eval("avg_over_time(temp[1m])"), "{k=v} 4.75\n");
-  EXPECT_EQ(f.Eval("max_over_time(temp[1m])"), "{k=v} 9\n");
-  EXPECT_EQ(f.Eval("min_over_time(temp[1m])"), "{k=v} 1\n");
-  EXPECT_EQ(f.Eval("max_over_time(temp[20s])"), "{k=v} 6\n") << "window [t-20s, t]";
+  ExpectEvals(f, {{"avg_over_time(temp[1m])", "{k=v} 4.75\n"},
+                  {"max_over_time(temp[1m])", "{k=v} 9\n"},
+                  {"min_over_time(temp[1m])", "{k=v} 1\n"},
+                  {"max_over_time(temp[20s])", "{k=v} 6\n", "window [t-20s, t]"}});
 }
 
 TEST(PromqlEvalTest, aggregations_by_and_without) {
@@ -166,43 +180,43 @@ TEST(PromqlEvalTest, aggregations_by_and_without) {
   f.Add({{"__name__", "conns"}, {"state", "idle"}, {"target", "a"}}, kT0, 3);
   f.Add({{"__name__", "conns"}, {"state", "active"}, {"target", "a"}}, kT0, 5);
   f.Add({{"__name__", "conns"}, {"state", "idle"}, {"target", "b"}}, kT0, 4);
-  EXPECT_EQ(f.Eval("sum by (target) (conns)"), "{target=a} 8\n{target=b} 4\n");
-  EXPECT_EQ(f.Eval("sum(conns) by (target)"), "{target=a} 8\n{target=b} 4\n");
-  EXPECT_EQ(f.Eval("sum without (state) (conns)"), "{target=a} 8\n{target=b} 4\n");
-  EXPECT_EQ(f.Eval("avg by (state) (conns)"), "{state=active} 5\n{state=idle} 3.5\n");
-  EXPECT_EQ(f.Eval("min(conns)"), "{} 3\n");
-  EXPECT_EQ(f.Eval("max(conns)"), "{} 5\n");
-  EXPECT_EQ(f.Eval("count by (target) (conns)"), "{target=a} 2\n{target=b} 1\n");
-  EXPECT_EQ(f.Eval("sum(nothing)"), "") << "no input, no output";
+  ExpectEvals(f, {{"sum by (target) (conns)", "{target=a} 8\n{target=b} 4\n"},
+                  {"sum(conns) by (target)", "{target=a} 8\n{target=b} 4\n"},
+                  {"sum without (state) (conns)", "{target=a} 8\n{target=b} 4\n"},
+                  {"avg by (state) (conns)", "{state=active} 5\n{state=idle} 3.5\n"},
+                  {"min(conns)", "{} 3\n"},
+                  {"max(conns)", "{} 5\n"},
+                  {"count by (target) (conns)", "{target=a} 2\n{target=b} 1\n"},
+                  {"sum(nothing)", "", "no input, no output"}});
 }
 
 TEST(PromqlEvalTest, arithmetic_with_scalars_drops_the_name) {
   Fixture f;
   f.Add({{"__name__", "conns"}, {"target", "a"}}, kT0, 8);
-  EXPECT_EQ(f.Eval("conns * 2"), "{target=a} 16\n");
-  EXPECT_EQ(f.Eval("10 - conns"), "{target=a} 2\n");
-  EXPECT_EQ(f.Eval("conns / 0"), "{target=a} +Inf\n");
-  EXPECT_EQ(f.Eval("conns % 3"), "{target=a} 2\n");
-  EXPECT_EQ(f.Eval("conns ^ 2"), "{target=a} 64\n");
-  EXPECT_EQ(f.Eval("-conns"), "{target=a} -8\n");
-  EXPECT_EQ(f.Eval("2 ^ 3 ^ 2"), "scalar: 512") << "^ is right-associative";
-  EXPECT_EQ(f.Eval("-2 ^ 2"), "scalar: -4") << "unary minus binds looser than ^";
-  EXPECT_EQ(f.Eval("1 + 2 * 3"), "scalar: 7");
+  ExpectEvals(f, {{"conns * 2", "{target=a} 16\n"},
+                  {"10 - conns", "{target=a} 2\n"},
+                  {"conns / 0", "{target=a} +Inf\n"},
+                  {"conns % 3", "{target=a} 2\n"},
+                  {"conns ^ 2", "{target=a} 64\n"},
+                  {"-conns", "{target=a} -8\n"},
+                  {"2 ^ 3 ^ 2", "scalar: 512", "^ is right-associative"},
+                  {"-2 ^ 2", "scalar: -4", "unary minus binds looser than ^"},
+                  {"1 + 2 * 3", "scalar: 7"}});
 }
 
 TEST(PromqlEvalTest, comparisons_filter_or_return_bool) {
   Fixture f;
   f.Add({{"__name__", "conns"}, {"target", "a"}}, kT0, 8);
   f.Add({{"__name__", "conns"}, {"target", "b"}}, kT0, 2);
-  EXPECT_EQ(f.Eval("conns > 5"), "{__name__=conns,target=a} 8\n") << "filters, keeps the name";
-  EXPECT_EQ(f.Eval("conns == 2"), "{__name__=conns,target=b} 2\n");
-  EXPECT_EQ(f.Eval("conns != 2"), "{__name__=conns,target=a} 8\n");
-  EXPECT_EQ(f.Eval("conns <= 2"), "{__name__=conns,target=b} 2\n");
-  EXPECT_EQ(f.Eval("conns >= 8"), "{__name__=conns,target=a} 8\n");
-  EXPECT_EQ(f.Eval("conns < 8"), "{__name__=conns,target=b} 2\n");
-  EXPECT_EQ(f.Eval("5 < conns"), "{__name__=conns,target=a} 8\n") << "keeps the vector's value";
-  EXPECT_EQ(f.Eval("conns > bool 5"), "{target=a} 1\n{target=b} 0\n");
-  EXPECT_EQ(f.Eval("2 > bool 1"), "scalar: 1");
+  ExpectEvals(f, {{"conns > 5", "{__name__=conns,target=a} 8\n", "filters, keeps the name"},
+                  {"conns == 2", "{__name__=conns,target=b} 2\n"},
+                  {"conns != 2", "{__name__=conns,target=a} 8\n"},
+                  {"conns <= 2", "{__name__=conns,target=b} 2\n"},
+                  {"conns >= 8", "{__name__=conns,target=a} 8\n"},
+                  {"conns < 8", "{__name__=conns,target=b} 2\n"},
+                  {"5 < conns", "{__name__=conns,target=a} 8\n", "keeps the vector's value"},
+                  {"conns > bool 5", "{target=a} 1\n{target=b} 0\n"},
+                  {"2 > bool 1", "scalar: 1"}});
 }
 
 TEST(PromqlEvalTest, vector_matching_one_to_one) {
@@ -211,20 +225,20 @@ TEST(PromqlEvalTest, vector_matching_one_to_one) {
   f.Add({{"__name__", "conns"}, {"target", "b"}}, kT0, 2);
   f.Add({{"__name__", "max_conns"}, {"target", "a"}}, kT0, 10);
   f.Add({{"__name__", "max_conns"}, {"target", "c"}}, kT0, 10);
-  EXPECT_EQ(f.Eval("conns / max_conns"), "{target=a} 0.8\n") << "identical label sets only";
-  EXPECT_EQ(f.Eval("conns > max_conns"), "") << "comparison filters";
-  EXPECT_EQ(f.Eval("conns < max_conns"), "{__name__=conns,target=a} 8\n");
-  EXPECT_EQ(f.Eval("conns / max_conns > 0.5"), "{target=a} 0.8\n");
-  EXPECT_EQ(f.Eval("conns / max_conns > 0.9"), "");
+  ExpectEvals(f, {{"conns / max_conns", "{target=a} 0.8\n", "identical label sets only"},
+                  {"conns > max_conns", "", "comparison filters"},
+                  {"conns < max_conns", "{__name__=conns,target=a} 8\n"},
+                  {"conns / max_conns > 0.5", "{target=a} 0.8\n"},
+                  {"conns / max_conns > 0.9", ""}});
 }
 
 TEST(PromqlEvalTest, vector_matching_on_and_ignoring) {
   Fixture f;
   f.Add({{"__name__", "conns"}, {"target", "a"}, {"state", "idle"}}, kT0, 8);
   f.Add({{"__name__", "max_conns"}, {"target", "a"}}, kT0, 10);
-  EXPECT_EQ(f.Eval("conns / max_conns"), "");
-  EXPECT_EQ(f.Eval("conns / on (target) max_conns"), "{target=a} 0.8\n");
-  EXPECT_EQ(f.Eval("conns / ignoring (state) max_conns"), "{target=a} 0.8\n");
+  ExpectEvals(f, {{"conns / max_conns", ""},
+                  {"conns / on (target) max_conns", "{target=a} 0.8\n"},
+                  {"conns / ignoring (state) max_conns", "{target=a} 0.8\n"}});
   f.Add({{"__name__", "conns"}, {"target", "a"}, {"state", "active"}}, kT0, 1);
   EXPECT_NE(f.Eval("conns / on (target) max_conns").find("error: multiple matches"),
             std::string::npos);
@@ -239,11 +253,11 @@ TEST(PromqlEvalTest, set_operators) {
   f.Add({{"__name__", "conns"}, {"target", "a"}}, kT0, 8);
   f.Add({{"__name__", "conns"}, {"target", "b"}}, kT0, 2);
   f.Add({{"__name__", "max_conns"}, {"target", "a"}}, kT0, 10);
-  EXPECT_EQ(f.Eval("conns and max_conns"), "{__name__=conns,target=a} 8\n");
-  EXPECT_EQ(f.Eval("conns unless max_conns"), "{__name__=conns,target=b} 2\n");
-  EXPECT_EQ(f.Eval("max_conns or conns"),
-            "{__name__=conns,target=b} 2\n{__name__=max_conns,target=a} 10\n");
-  EXPECT_EQ(f.Eval("conns and on (target) (max_conns > 5)"), "{__name__=conns,target=a} 8\n");
+  ExpectEvals(
+      f, {{"conns and max_conns", "{__name__=conns,target=a} 8\n"},
+          {"conns unless max_conns", "{__name__=conns,target=b} 2\n"},
+          {"max_conns or conns", "{__name__=conns,target=b} 2\n{__name__=max_conns,target=a} 10\n"},
+          {"conns and on (target) (max_conns > 5)", "{__name__=conns,target=a} 8\n"}});
 }
 
 TEST(PromqlFormatTest, go_float_formatting) {

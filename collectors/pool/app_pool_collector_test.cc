@@ -22,6 +22,7 @@
 #include <sstream>
 #include <thread>
 
+#include "agent/collector_test_util.h"
 #include "config/config.h"
 
 namespace tacho::collectors::pool {
@@ -40,13 +41,7 @@ std::string Fixture(const std::string& name) {
 
 Expected<config::Config, config::Error> Load(const std::string& body) {
   static const agent::CollectorKind kind = AppPoolCollectorKind();
-  config::KindSchemas schemas;
-  schemas.find = [](std::string_view name) -> const config::Schema* {
-    return name == "app_pool" ? &kind.schema : nullptr;
-  };
-  schemas.kinds = [] { return std::vector<std::string>{"app_pool"}; };
-  return config::LoadString("[[collectors.app_pool]]\nname = \"orders\"\n" + body, "test.toml",
-                            schemas);
+  return agent::testutil::LoadCollectorConfig(kind, "orders", body);
 }
 
 agent::Environment Env() { return {"orders", milliseconds(15000), milliseconds(12000), "/tmp"}; }

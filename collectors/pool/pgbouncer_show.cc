@@ -1,12 +1,17 @@
 #include "collectors/pool/pgbouncer_show.h"
 
+#include <array>
 #include <charconv>
 #include <cmath>
-#include <initializer_list>
+#include <span>
+#include <type_traits>
 #include <unordered_map>
+#include <variant>
 
 namespace tacho::collectors::pool {
 namespace {
+
+using ColumnNames = std::array<const char*, 2>;
 
 // Column indexes of one table by name, with aliases for columns renamed between versions.
 class Columns {
@@ -17,9 +22,11 @@ class Columns {
     }
   }
 
-  // The index of the first of `names` present, or -1.
-  long Find(std::initializer_list<const char*> names) const {
+  // The index of the first of `names` present, or -1. A column renamed between versions lists
+  // its current name first; unused entries are nullptr.
+  long Find(const ColumnNames& names) const {
     for (const char* name : names) {
+      if (name == nullptr) continue;
       auto it = index_.find(name);
       if (it != index_.end()) return static_cast<long>(it->second);
     }
@@ -49,6 +56,46 @@ std::optional<std::string> Text(const Row& row, long index) {
 }
 
 std::string Name(const Row& row, long index) { return Text(row, index).value_or(""); }
+
+// One column of a SHOW result and the row field its cells fill: text (NULL reads as "" for a
+// std::string field) or a number.
+template <class RowT>
+struct ColumnField {
+  ColumnNames names;
+  std::variant<std::string RowT::*, std::optional<std::string> RowT::*,
+               std::optional<double> RowT::*>
+      field;
+};
+
+// One RowT per table row, each field filled from its column; absent columns leave it empty.
+template <class RowT>
+std::vector<RowT> ParseRows(const ShowTable& table, std::span<const ColumnField<RowT>> columns) {
+  const Columns c(table);
+  std::vector<long> index;
+  index.reserve(columns.size());
+  for (const auto& column : columns) index.push_back(c.Find(column.names));
+  std::vector<RowT> out;
+  out.reserve(table.rows.size());
+  for (const auto& row : table.rows) {
+    RowT& parsed = out.emplace_back();
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+      std::visit(
+          [&](auto field) {
+            auto& target = parsed.*field;
+            using Target = std::remove_reference_t<decltype(target)>;
+            if constexpr (std::is_same_v<Target, std::string>) {
+              target = Name(row, index[i]);
+            } else if constexpr (std::is_same_v<Target, std::optional<std::string>>) {
+              target = Text(row, index[i]);
+            } else {
+              target = Number(row, index[i]);
+            }
+          },
+          columns[i].field);
+    }
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -102,139 +149,82 @@ std::optional<PgbouncerVersion> ParseVersionNumber(std::string_view text) {
 }
 
 std::vector<PoolRow> ParsePools(const ShowTable& table) {
+  static const ColumnField<PoolRow> kColumns[] = {
+      {{"database"}, &PoolRow::database},
+      {{"user"}, &PoolRow::user},
+      {{"cl_active"}, &PoolRow::cl_active},
+      {{"cl_waiting"}, &PoolRow::cl_waiting},
+      {{"cl_active_cancel_req"}, &PoolRow::cl_active_cancel_req},
+      {{"cl_waiting_cancel_req", "cl_cancel_req"}, &PoolRow::cl_waiting_cancel_req},
+      {{"sv_active"}, &PoolRow::sv_active},
+      {{"sv_active_cancel"}, &PoolRow::sv_active_cancel},
+      {{"sv_being_canceled"}, &PoolRow::sv_being_canceled},
+      {{"sv_idle"}, &PoolRow::sv_idle},
+      {{"sv_used"}, &PoolRow::sv_used},
+      {{"sv_tested"}, &PoolRow::sv_tested},
+      {{"sv_login"}, &PoolRow::sv_login},
+      {{"pool_mode"}, &PoolRow::pool_mode},
+      {{"load_balance_hosts"}, &PoolRow::load_balance_hosts},
+  };
+  std::vector<PoolRow> out = ParseRows<PoolRow>(table, kColumns);
   const Columns c(table);
-  const long database = c.Find({"database"}), user = c.Find({"user"});
-  const long cl_active = c.Find({"cl_active"}), cl_waiting = c.Find({"cl_waiting"});
-  const long cl_active_cancel = c.Find({"cl_active_cancel_req"});
-  const long cl_waiting_cancel = c.Find({"cl_waiting_cancel_req", "cl_cancel_req"});
-  const long sv_active = c.Find({"sv_active"}), sv_active_cancel = c.Find({"sv_active_cancel"});
-  const long sv_being_canceled = c.Find({"sv_being_canceled"});
-  const long sv_idle = c.Find({"sv_idle"}), sv_used = c.Find({"sv_used"});
-  const long sv_tested = c.Find({"sv_tested"}), sv_login = c.Find({"sv_login"});
   const long maxwait = c.Find({"maxwait"}), maxwait_us = c.Find({"maxwait_us"});
-  const long pool_mode = c.Find({"pool_mode"});
-  const long load_balance = c.Find({"load_balance_hosts"});
-
-  std::vector<PoolRow> out;
-  out.reserve(table.rows.size());
-  for (const auto& row : table.rows) {
-    PoolRow p;
-    p.database = Name(row, database);
-    p.user = Name(row, user);
-    p.cl_active = Number(row, cl_active);
-    p.cl_waiting = Number(row, cl_waiting);
-    p.cl_active_cancel_req = Number(row, cl_active_cancel);
-    p.cl_waiting_cancel_req = Number(row, cl_waiting_cancel);
-    p.sv_active = Number(row, sv_active);
-    p.sv_active_cancel = Number(row, sv_active_cancel);
-    p.sv_being_canceled = Number(row, sv_being_canceled);
-    p.sv_idle = Number(row, sv_idle);
-    p.sv_used = Number(row, sv_used);
-    p.sv_tested = Number(row, sv_tested);
-    p.sv_login = Number(row, sv_login);
-    const auto seconds = Number(row, maxwait);
-    const auto micros = Number(row, maxwait_us);
-    if (seconds || micros) p.maxwait_seconds = seconds.value_or(0) + micros.value_or(0) / 1e6;
-    p.pool_mode = Text(row, pool_mode);
-    p.load_balance_hosts = Text(row, load_balance);
-    out.push_back(std::move(p));
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const auto seconds = Number(table.rows[i], maxwait);
+    const auto micros = Number(table.rows[i], maxwait_us);
+    if (seconds || micros) out[i].maxwait_seconds = seconds.value_or(0) + micros.value_or(0) / 1e6;
   }
   return out;
 }
 
 std::vector<StatsRow> ParseStats(const ShowTable& table) {
-  const Columns c(table);
-  const long database = c.Find({"database"});
-  const long total_assign = c.Find({"total_server_assignment_count"});
-  const long total_xact = c.Find({"total_xact_count"});
-  const long total_query = c.Find({"total_query_count"});
-  const long total_requests = c.Find({"total_requests"});
-  const long total_received = c.Find({"total_received"});
-  const long total_sent = c.Find({"total_sent"});
-  const long total_xact_time = c.Find({"total_xact_time"});
-  const long total_query_time = c.Find({"total_query_time"});
-  const long total_wait_time = c.Find({"total_wait_time"});
-  const long total_client_parse = c.Find({"total_client_parse_count"});
-  const long total_server_parse = c.Find({"total_server_parse_count"});
-  const long total_bind = c.Find({"total_bind_count"});
-  const long avg_assign = c.Find({"avg_server_assignment_count"});
-  const long avg_xact = c.Find({"avg_xact_count"});
-  const long avg_query = c.Find({"avg_query_count", "avg_req"});
-  const long avg_recv = c.Find({"avg_recv"});
-  const long avg_sent = c.Find({"avg_sent"});
-  const long avg_xact_time = c.Find({"avg_xact_time"});
-  const long avg_query_time = c.Find({"avg_query_time", "avg_query"});
-  const long avg_wait_time = c.Find({"avg_wait_time"});
-
-  std::vector<StatsRow> out;
-  out.reserve(table.rows.size());
-  for (const auto& row : table.rows) {
-    StatsRow s;
-    s.database = Name(row, database);
-    s.total_server_assignment_count = Number(row, total_assign);
-    s.total_xact_count = Number(row, total_xact);
-    s.total_query_count = Number(row, total_query);
-    s.total_requests = Number(row, total_requests);
-    s.total_received = Number(row, total_received);
-    s.total_sent = Number(row, total_sent);
-    s.total_xact_time_us = Number(row, total_xact_time);
-    s.total_query_time_us = Number(row, total_query_time);
-    s.total_wait_time_us = Number(row, total_wait_time);
-    s.total_client_parse_count = Number(row, total_client_parse);
-    s.total_server_parse_count = Number(row, total_server_parse);
-    s.total_bind_count = Number(row, total_bind);
-    s.avg_server_assignment_count = Number(row, avg_assign);
-    s.avg_xact_count = Number(row, avg_xact);
-    s.avg_query_count = Number(row, avg_query);
-    s.avg_recv = Number(row, avg_recv);
-    s.avg_sent = Number(row, avg_sent);
-    s.avg_xact_time_us = Number(row, avg_xact_time);
-    s.avg_query_time_us = Number(row, avg_query_time);
-    s.avg_wait_time_us = Number(row, avg_wait_time);
-    out.push_back(std::move(s));
-  }
-  return out;
+  static const ColumnField<StatsRow> kColumns[] = {
+      {{"database"}, &StatsRow::database},
+      {{"total_server_assignment_count"}, &StatsRow::total_server_assignment_count},
+      {{"total_xact_count"}, &StatsRow::total_xact_count},
+      {{"total_query_count"}, &StatsRow::total_query_count},
+      {{"total_requests"}, &StatsRow::total_requests},
+      {{"total_received"}, &StatsRow::total_received},
+      {{"total_sent"}, &StatsRow::total_sent},
+      {{"total_xact_time"}, &StatsRow::total_xact_time_us},
+      {{"total_query_time"}, &StatsRow::total_query_time_us},
+      {{"total_wait_time"}, &StatsRow::total_wait_time_us},
+      {{"total_client_parse_count"}, &StatsRow::total_client_parse_count},
+      {{"total_server_parse_count"}, &StatsRow::total_server_parse_count},
+      {{"total_bind_count"}, &StatsRow::total_bind_count},
+      {{"avg_server_assignment_count"}, &StatsRow::avg_server_assignment_count},
+      {{"avg_xact_count"}, &StatsRow::avg_xact_count},
+      {{"avg_query_count", "avg_req"}, &StatsRow::avg_query_count},
+      {{"avg_recv"}, &StatsRow::avg_recv},
+      {{"avg_sent"}, &StatsRow::avg_sent},
+      {{"avg_xact_time"}, &StatsRow::avg_xact_time_us},
+      {{"avg_query_time", "avg_query"}, &StatsRow::avg_query_time_us},
+      {{"avg_wait_time"}, &StatsRow::avg_wait_time_us},
+  };
+  return ParseRows<StatsRow>(table, kColumns);
 }
 
 std::vector<DatabaseRow> ParseDatabases(const ShowTable& table) {
-  const Columns c(table);
-  const long name = c.Find({"name"}), host = c.Find({"host"}), port = c.Find({"port"});
-  const long database = c.Find({"database"}), force_user = c.Find({"force_user"});
-  const long pool_mode = c.Find({"pool_mode"});
-  const long load_balance = c.Find({"load_balance_hosts"});
-  const long pool_size = c.Find({"pool_size"}), min_pool_size = c.Find({"min_pool_size"});
-  const long reserve = c.Find({"reserve_pool_size", "reserve_pool"});
-  const long server_lifetime = c.Find({"server_lifetime"});
-  const long max_connections = c.Find({"max_connections"});
-  const long current_connections = c.Find({"current_connections"});
-  const long max_client = c.Find({"max_client_connections"});
-  const long current_client = c.Find({"current_client_connections"});
-  const long paused = c.Find({"paused"}), disabled = c.Find({"disabled"});
-
-  std::vector<DatabaseRow> out;
-  out.reserve(table.rows.size());
-  for (const auto& row : table.rows) {
-    DatabaseRow d;
-    d.name = Name(row, name);
-    d.host = Text(row, host);
-    d.port = Text(row, port);
-    d.database = Text(row, database);
-    d.force_user = Text(row, force_user);
-    d.pool_mode = Text(row, pool_mode);
-    d.load_balance_hosts = Text(row, load_balance);
-    d.pool_size = Number(row, pool_size);
-    d.min_pool_size = Number(row, min_pool_size);
-    d.reserve_pool = Number(row, reserve);
-    d.server_lifetime_seconds = Number(row, server_lifetime);
-    d.max_connections = Number(row, max_connections);
-    d.current_connections = Number(row, current_connections);
-    d.max_client_connections = Number(row, max_client);
-    d.current_client_connections = Number(row, current_client);
-    d.paused = Number(row, paused);
-    d.disabled = Number(row, disabled);
-    out.push_back(std::move(d));
-  }
-  return out;
+  static const ColumnField<DatabaseRow> kColumns[] = {
+      {{"name"}, &DatabaseRow::name},
+      {{"host"}, &DatabaseRow::host},
+      {{"port"}, &DatabaseRow::port},
+      {{"database"}, &DatabaseRow::database},
+      {{"force_user"}, &DatabaseRow::force_user},
+      {{"pool_mode"}, &DatabaseRow::pool_mode},
+      {{"load_balance_hosts"}, &DatabaseRow::load_balance_hosts},
+      {{"pool_size"}, &DatabaseRow::pool_size},
+      {{"min_pool_size"}, &DatabaseRow::min_pool_size},
+      {{"reserve_pool_size", "reserve_pool"}, &DatabaseRow::reserve_pool},
+      {{"server_lifetime"}, &DatabaseRow::server_lifetime_seconds},
+      {{"max_connections"}, &DatabaseRow::max_connections},
+      {{"current_connections"}, &DatabaseRow::current_connections},
+      {{"max_client_connections"}, &DatabaseRow::max_client_connections},
+      {{"current_client_connections"}, &DatabaseRow::current_client_connections},
+      {{"paused"}, &DatabaseRow::paused},
+      {{"disabled"}, &DatabaseRow::disabled},
+  };
+  return ParseRows<DatabaseRow>(table, kColumns);
 }
 
 std::optional<double> PgbouncerConfig::Number(const std::string& key) const {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "agent/metric_sink.h"
+#include "agent/metric_sink_test_util.h"
 #include "collectors/pool/pgbouncer_show.h"
 
 namespace tacho::collectors::pool::testutil {
@@ -98,68 +99,6 @@ inline PgbouncerReadings LoadReadings(const std::string& version) {
   return r;
 }
 
-// The samples of a sink, keyed by "name{k=v,...}" with labels in the order written.
-class Samples {
- public:
-  explicit Samples(agent::MetricSink& sink) : conflicts_(sink.conflicts()), families_(sink.Take()) {
-    for (const auto& family : families_) {
-      types_[family.name] = family.type;
-      helps_[family.name] = family.help;
-      for (const auto& metric : family.metric) {
-        std::string labels;
-        for (const auto& l : metric.label)
-          labels += (labels.empty() ? "" : ",") + l.name + "=" + l.value;
-        const std::string key = labels.empty() ? family.name : family.name + "{" + labels + "}";
-        ++counts_[key];
-        values_[key] = family.type == prometheus::MetricType::Counter ? metric.counter.value
-                                                                      : metric.gauge.value;
-      }
-    }
-  }
-  std::optional<double> Get(const std::string& key) const {
-    auto it = values_.find(key);
-    if (it == values_.end()) return std::nullopt;
-    return it->second;
-  }
-  double At(const std::string& key) const {
-    auto v = Get(key);
-    EXPECT_TRUE(v.has_value()) << "no sample " << key;
-    return v.value_or(-1);
-  }
-  bool Has(const std::string& key) const { return values_.count(key) > 0; }
-  bool HasFamily(const std::string& family) const { return types_.count(family) > 0; }
-  // Samples of the family whose key starts with "family{" (or equals the family name).
-  std::size_t FamilySize(const std::string& family) const {
-    std::size_t n = 0;
-    for (const auto& [key, value] : values_) {
-      if (key == family || key.rfind(family + "{", 0) == 0) ++n;
-    }
-    return n;
-  }
-  std::optional<prometheus::MetricType> Type(const std::string& family) const {
-    auto it = types_.find(family);
-    if (it == types_.end()) return std::nullopt;
-    return it->second;
-  }
-  // Keys written more than once (a duplicate series).
-  std::vector<std::string> Duplicates() const {
-    std::vector<std::string> out;
-    for (const auto& [key, n] : counts_)
-      if (n > 1) out.push_back(key);
-    return out;
-  }
-  const std::vector<std::string>& conflicts() const { return conflicts_; }
-  const std::vector<prometheus::MetricFamily>& families() const { return families_; }
-  const std::map<std::string, std::string>& helps() const { return helps_; }
-  const std::map<std::string, double>& values() const { return values_; }
-
- private:
-  std::vector<std::string> conflicts_;
-  std::vector<prometheus::MetricFamily> families_;
-  std::map<std::string, prometheus::MetricType> types_;
-  std::map<std::string, std::string> helps_;
-  std::map<std::string, double> values_;
-  std::map<std::string, int> counts_;
-};
+using agent::testutil::Samples;
 
 }  // namespace tacho::collectors::pool::testutil

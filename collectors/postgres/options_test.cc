@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "agent/collector_test_util.h"
 #include "collectors/postgres/postgres_collector.h"
 #include "collectors/postgres/postgres_internal.h"
 
@@ -8,13 +9,7 @@ namespace {
 
 Expected<config::Config, config::Error> Load(const std::string& body) {
   static const agent::CollectorKind kind = PostgresCollectorKind();
-  config::KindSchemas schemas;
-  schemas.find = [](std::string_view name) -> const config::Schema* {
-    return name == "postgres" ? &kind.schema : nullptr;
-  };
-  schemas.kinds = [] { return std::vector<std::string>{"postgres"}; };
-  return config::LoadString("[[collectors.postgres]]\nname = \"db\"\n" + body, "test.toml",
-                            schemas);
+  return agent::testutil::LoadCollectorConfig(kind, "db", body);
 }
 
 Expected<Options, config::Error> Parse(const std::string& body) {

@@ -164,26 +164,28 @@ TEST(ProcessCollectorTest, unlimited_cgroup_exports_no_limit_series) {
 
 constexpr const char* kPostgres =
     "[[collectors.process.groups]]\nname = \"postgres\"\ncomm = [\"postgres\"]\n";
+// The postgres group's user CPU counter.
+constexpr const char* kPostgresUserCpu =
+    "namedprocess_namegroup_cpu_seconds_total{groupname=postgres,mode=user}";
 
 TEST(ProcessCollectorTest, process_exit_does_not_make_counters_go_backwards) {
   FixtureCopy fixture;
   auto collector = MustMake(Root(fixture.root().string()) + kPostgres);
   ASSERT_NE(collector, nullptr);
-  const std::string user = "namedprocess_namegroup_cpu_seconds_total{groupname=postgres,mode=user}";
   Samples first, second, third;
   ASSERT_TRUE(CollectInto(*collector, first).ok());
-  EXPECT_DOUBLE_EQ(first.At(user), 170 / Ticks());
+  EXPECT_DOUBLE_EQ(first.At(kPostgresUserCpu), 170 / Ticks());
 
   // The checkpointer (101, utime 20) grows by 5 ticks, then exits before the next scan.
   fixture.SetUtime(101, 25);
   ASSERT_TRUE(CollectInto(*collector, second).ok());
-  EXPECT_DOUBLE_EQ(second.At(user), 175 / Ticks());
+  EXPECT_DOUBLE_EQ(second.At(kPostgresUserCpu), 175 / Ticks());
   fixture.Remove(101);
   fixture.SetUtime(100, 160);
   ASSERT_TRUE(CollectInto(*collector, third).ok());
   EXPECT_EQ(third.At("namedprocess_namegroup_num_procs{groupname=postgres}"), 1);
   // 175 + 10 from pid 100: the exited process keeps its contribution.
-  EXPECT_DOUBLE_EQ(third.At(user), 185 / Ticks());
+  EXPECT_DOUBLE_EQ(third.At(kPostgresUserCpu), 185 / Ticks());
   EXPECT_EQ(third.At("namedprocess_namegroup_write_bytes_total{groupname=postgres}"),
             8192000 + 40960);
   EXPECT_EQ(third.At("namedprocess_namegroup_open_filedesc{groupname=postgres}"), 4);
@@ -193,17 +195,16 @@ TEST(PidReuseTest, reused_pid_with_new_starttime_yields_no_negative_delta) {
   FixtureCopy fixture;
   auto collector = MustMake(Root(fixture.root().string()) + kPostgres);
   ASSERT_NE(collector, nullptr);
-  const std::string user = "namedprocess_namegroup_cpu_seconds_total{groupname=postgres,mode=user}";
   Samples first, second;
   ASSERT_TRUE(CollectInto(*collector, first).ok());
-  EXPECT_DOUBLE_EQ(first.At(user), 170 / Ticks());
+  EXPECT_DOUBLE_EQ(first.At(kPostgresUserCpu), 170 / Ticks());
 
   // 101 exits and a new postgres backend gets pid 101: later start, far fewer ticks (3 < 20).
   fixture.SetStarttime(101, 5000);
   fixture.SetUtime(101, 3);
   ASSERT_TRUE(CollectInto(*collector, second).ok());
   // Old 101 keeps its 20; the new process adds all of its 3.
-  EXPECT_DOUBLE_EQ(second.At(user), 173 / Ticks());
+  EXPECT_DOUBLE_EQ(second.At(kPostgresUserCpu), 173 / Ticks());
   EXPECT_DOUBLE_EQ(second.At("namedprocess_namegroup_oldest_start_time_seconds{groupname="
                              "postgres}"),
                    1700000000 + 1000 / Ticks());
@@ -213,15 +214,14 @@ TEST(PidReuseTest, same_starttime_with_lower_counter_is_not_a_negative_delta) {
   FixtureCopy fixture;
   auto collector = MustMake(Root(fixture.root().string()) + kPostgres);
   ASSERT_NE(collector, nullptr);
-  const std::string user = "namedprocess_namegroup_cpu_seconds_total{groupname=postgres,mode=user}";
   Samples first, second, third;
   ASSERT_TRUE(CollectInto(*collector, first).ok());
   fixture.SetUtime(100, 100);  // impossible for one process; must not subtract
   ASSERT_TRUE(CollectInto(*collector, second).ok());
-  EXPECT_DOUBLE_EQ(second.At(user), first.At(user));
+  EXPECT_DOUBLE_EQ(second.At(kPostgresUserCpu), first.At(kPostgresUserCpu));
   fixture.SetUtime(100, 104);  // growth from the new baseline counts
   ASSERT_TRUE(CollectInto(*collector, third).ok());
-  EXPECT_DOUBLE_EQ(third.At(user), first.At(user) + 4 / Ticks());
+  EXPECT_DOUBLE_EQ(third.At(kPostgresUserCpu), first.At(kPostgresUserCpu) + 4 / Ticks());
 }
 
 TEST(ProcessCollectorTest, process_started_after_first_scan_contributes_its_full_counters) {
@@ -347,14 +347,21 @@ detail::CollectorOptions OptionsFor(const std::string& body) {
   return std::move(*options);
 }
 
+// A collector of the postgres group over `fixture` whose reads fail where `inject` says.
+std::unique_ptr<agent::Collector> PostgresCollectorFailing(const FixtureCopy& fixture,
+                                                           ProcfsReader::FaultInjector inject) {
+  auto options = OptionsFor(Root(fixture.root().string()) + kPostgres);
+  options.scanner.inject = std::move(inject);
+  return detail::NewProcessCollector(std::move(options));
+}
+
 TEST(PartialReadTest, permission_denied_io_and_fd_are_counted_not_zeroed) {
   FixtureCopy fixture;
-  auto options = OptionsFor(Root(fixture.root().string()) + kPostgres);
   // What a non-root agent sees for another user's process: io and fd/ refused (EACCES).
-  options.scanner.inject = [](std::string_view proc, std::string_view file) {
-    return proc == "100" && (file == "io" || file == "fd") ? EACCES : 0;
-  };
-  auto collector = detail::NewProcessCollector(std::move(options));
+  auto collector =
+      PostgresCollectorFailing(fixture, [](std::string_view proc, std::string_view file) {
+        return proc == "100" && (file == "io" || file == "fd") ? EACCES : 0;
+      });
   Samples s;
   ASSERT_TRUE(CollectInto(*collector, s).ok());
   EXPECT_EQ(s.At("tacho_process_read_errors_total{reason=permission}"), 2);
@@ -371,11 +378,9 @@ TEST(PartialReadTest, permission_denied_io_and_fd_are_counted_not_zeroed) {
 
 TEST(PartialReadTest, group_with_no_readable_io_has_no_byte_counters) {
   FixtureCopy fixture;
-  auto options = OptionsFor(Root(fixture.root().string()) + kPostgres);
-  options.scanner.inject = [](std::string_view, std::string_view file) {
+  auto collector = PostgresCollectorFailing(fixture, [](std::string_view, std::string_view file) {
     return file == "io" || file == "fd" ? EPERM : 0;
-  };
-  auto collector = detail::NewProcessCollector(std::move(options));
+  });
   Samples s;
   ASSERT_TRUE(CollectInto(*collector, s).ok());
   EXPECT_EQ(s.At("namedprocess_namegroup_num_procs{groupname=postgres}"), 2);
@@ -389,11 +394,10 @@ TEST(PartialReadTest, group_with_no_readable_io_has_no_byte_counters) {
 
 TEST(PartialReadTest, process_vanishing_mid_read_is_counted_and_left_out) {
   FixtureCopy fixture;
-  auto options = OptionsFor(Root(fixture.root().string()) + kPostgres);
-  options.scanner.inject = [](std::string_view proc, std::string_view file) {
-    return proc == "101" && file == "status" ? ESRCH : 0;
-  };
-  auto collector = detail::NewProcessCollector(std::move(options));
+  auto collector =
+      PostgresCollectorFailing(fixture, [](std::string_view proc, std::string_view file) {
+        return proc == "101" && file == "status" ? ESRCH : 0;
+      });
   Samples s;
   ASSERT_TRUE(CollectInto(*collector, s).ok());
   EXPECT_EQ(s.At("tacho_process_read_errors_total{reason=vanished}"), 1);
@@ -490,12 +494,8 @@ TEST(ProcessConfigTest, defaults_and_kind) {
 
 TEST(ProcessConfigTest, sample_toml_loads_and_configures) {
   auto kind = ProcessCollectorKind();
-  config::KindSchemas schemas;
-  schemas.find = [&kind](std::string_view name) -> const config::Schema* {
-    return name == "process" ? &kind.schema : nullptr;
-  };
-  schemas.kinds = [] { return std::vector<std::string>{"process"}; };
-  auto config = config::LoadFile("collectors/process/sample.toml", schemas);
+  auto config =
+      config::LoadFile("collectors/process/sample.toml", agent::testutil::SchemasOf(kind));
   ASSERT_TRUE(config.ok()) << config.error().ToString();
   ASSERT_EQ(config->collectors.size(), 1u);
   auto collector = kind.create(config->collectors[0].section, agent::Environment{});

@@ -15,7 +15,9 @@
 #include <vector>
 
 #include "agent/collector.h"
+#include "agent/collector_test_util.h"
 #include "agent/metric_sink.h"
+#include "agent/metric_sink_test_util.h"
 #include "collectors/process/process_collector.h"
 #include "config/config.h"
 
@@ -96,13 +98,7 @@ class FixtureCopy {
 // config loader.
 inline Expected<config::Config, config::Error> LoadProcessConfig(const std::string& body) {
   static const agent::CollectorKind kind = ProcessCollectorKind();
-  config::KindSchemas schemas;
-  schemas.find = [](std::string_view name) -> const config::Schema* {
-    return name == "process" ? &kind.schema : nullptr;
-  };
-  schemas.kinds = [] { return std::vector<std::string>{"process"}; };
-  return config::LoadString("[[collectors.process]]\nname = \"procs\"\n" + body, "test.toml",
-                            schemas);
+  return agent::testutil::LoadCollectorConfig(kind, "procs", body);
 }
 
 inline Expected<std::unique_ptr<agent::Collector>, config::Error> MakeCollector(
@@ -119,46 +115,7 @@ inline agent::CollectContext Context(std::chrono::milliseconds budget = std::chr
   return ctx;
 }
 
-// The samples of one collection, keyed by "name{k=v,...}" with labels in the order written.
-class Samples {
- public:
-  Samples() = default;
-  explicit Samples(std::vector<prometheus::MetricFamily> families)
-      : families_(std::move(families)) {
-    for (const auto& family : families_) {
-      for (const auto& metric : family.metric) {
-        std::string key = family.name;
-        if (!metric.label.empty()) {
-          key += "{";
-          for (std::size_t i = 0; i < metric.label.size(); ++i) {
-            key += (i ? "," : "") + metric.label[i].name + "=" + metric.label[i].value;
-          }
-          key += "}";
-        }
-        double value = family.type == prometheus::MetricType::Counter ? metric.counter.value
-                                                                      : metric.gauge.value;
-        values_[key] = value;
-      }
-    }
-  }
-  std::optional<double> Get(const std::string& key) const {
-    auto it = values_.find(key);
-    if (it == values_.end()) return std::nullopt;
-    return it->second;
-  }
-  double At(const std::string& key) const {
-    auto value = Get(key);
-    EXPECT_TRUE(value.has_value()) << "no sample " << key;
-    return value.value_or(-1);
-  }
-  bool Has(const std::string& key) const { return values_.count(key) > 0; }
-  const std::vector<prometheus::MetricFamily>& families() const { return families_; }
-  const std::map<std::string, double>& values() const { return values_; }
-
- private:
-  std::vector<prometheus::MetricFamily> families_;
-  std::map<std::string, double> values_;
-};
+using agent::testutil::Samples;
 
 // Runs one collection; fails the test on a sink conflict.
 inline Status CollectInto(agent::Collector& collector, Samples& samples,

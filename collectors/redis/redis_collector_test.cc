@@ -14,6 +14,7 @@
 #include <mutex>
 #include <thread>
 
+#include "agent/collector_test_util.h"
 #include "collectors/redis/pipeline.h"
 #include "collectors/redis/test_util.h"
 #include "config/config.h"
@@ -26,13 +27,7 @@ using Clock = std::chrono::steady_clock;
 
 Expected<config::Config, config::Error> Load(const std::string& body) {
   static const agent::CollectorKind kind = RedisCollectorKind();
-  config::KindSchemas schemas;
-  schemas.find = [](std::string_view name) -> const config::Schema* {
-    return name == "redis" ? &kind.schema : nullptr;
-  };
-  schemas.kinds = [] { return std::vector<std::string>{"redis"}; };
-  return config::LoadString("[[collectors.redis]]\nname = \"cache\"\n" + body, "test.toml",
-                            schemas);
+  return agent::testutil::LoadCollectorConfig(kind, "cache", body);
 }
 
 // The configure-time error for `body`, or "" if it configures.

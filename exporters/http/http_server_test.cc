@@ -29,6 +29,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -87,8 +88,23 @@ class Client {
     return true;
   }
 
+  static std::string GetRequest(const std::string& path, const std::string& extra_headers = "") {
+    return "GET " + path + " HTTP/1.1\r\nHost: test\r\n" + extra_headers + "\r\n";
+  }
+
   bool Get(const std::string& path, const std::string& extra_headers = "") {
-    return Send("GET " + path + " HTTP/1.1\r\nHost: test\r\n" + extra_headers + "\r\n");
+    return Send(GetRequest(path, extra_headers));
+  }
+
+  // Sends `request` and reads the answer; nullopt when either fails.
+  std::optional<RawResponse> Exchange(std::string_view request) {
+    if (!Send(request)) return std::nullopt;
+    return Read();
+  }
+
+  std::optional<RawResponse> Fetch(const std::string& path, const std::string& extra_headers = "") {
+    if (!Get(path, extra_headers)) return std::nullopt;
+    return Read();
   }
 
   // Reads one response (no body for HEAD). nullopt when the server closed or timed out first.
@@ -165,6 +181,34 @@ class Client {
   int fd_ = -1;
   std::string buffer_;
 };
+
+// Passes when a response arrived and has `status`.
+::testing::AssertionResult HasStatus(const std::optional<RawResponse>& response, int status) {
+  if (!response) return ::testing::AssertionFailure() << "no response";
+  if (response->status != status) {
+    return ::testing::AssertionFailure()
+           << "status " << response->status << ", expected " << status;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// Passes when the server answers `request` on `client` with `status` and then closes the
+// connection.
+::testing::AssertionResult AnsweredThenClosed(Client& client, std::string_view request,
+                                              int status) {
+  const auto answered = HasStatus(client.Exchange(request), status);
+  if (!answered) return answered;
+  if (!client.WaitClosed()) return ::testing::AssertionFailure() << "connection kept open";
+  return ::testing::AssertionSuccess();
+}
+
+// Sends `data`, then measures how long the server takes to close the connection; nullopt when it
+// stays open for 2 s.
+std::optional<milliseconds> TimeUntilClosed(Client& client, std::string_view data = {}) {
+  const auto start = Clock::now();
+  if (!client.Send(data) || !client.WaitClosed(milliseconds(2000))) return std::nullopt;
+  return std::chrono::duration_cast<milliseconds>(Clock::now() - start);
+}
 
 struct CommandResult {
   int exit_code = -1;
@@ -328,10 +372,23 @@ class HttpServerTest : public ::testing::Test {
     return predicate(Stats());
   }
 
+  // Waits until the counter `field` equals `value`.
+  template <class T>
+  bool WaitForStat(T HttpServerStats::*field, std::type_identity_t<T> value) {
+    return WaitForStats([&](const HttpServerStats& s) { return s.*field == value; });
+  }
+
   std::optional<RawResponse> Fetch(const std::string& path, const std::string& extra = "") {
     Client client(port_);
-    if (!client.connected() || !client.Get(path, extra)) return std::nullopt;
-    return client.Read();
+    if (!client.connected()) return std::nullopt;
+    return client.Fetch(path, extra);
+  }
+
+  // Leaves `idle` kept alive after one answered request and `partial` in the middle of a request
+  // head.
+  static void ServeOneAndStartAnother(Client& idle, Client& partial) {
+    ASSERT_TRUE(idle.Fetch("/metrics"));
+    ASSERT_TRUE(partial.Send("GET /metrics HTTP/1.1\r\n"));
   }
 
   std::string Url(const std::string& scheme, const std::string& path) const {
@@ -350,8 +407,7 @@ class HttpServerTest : public ::testing::Test {
 TEST_F(HttpServerTest, serves_registered_route_with_headers) {
   StartServer(Options());
   auto response = Fetch("/metrics");
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 200);
+  ASSERT_TRUE(HasStatus(response, 200));
   EXPECT_EQ(response->body, "up 1\n");
   EXPECT_EQ(response->headers["content-type"], "text/plain; version=0.0.4");
   EXPECT_EQ(response->headers["content-length"], "5");
@@ -365,23 +421,19 @@ TEST_F(HttpServerTest, serves_registered_route_with_headers) {
 TEST_F(HttpServerTest, unknown_path_returns_404) {
   StartServer(Options());
   auto response = Fetch("/nope");
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 404);
+  ASSERT_TRUE(HasStatus(response, 404));
 }
 
 TEST_F(HttpServerTest, other_methods_return_405_with_allow) {
   StartServer(Options());
   Client client(port_);
-  ASSERT_TRUE(client.Send("POST /metrics HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc"));
-  auto response = client.Read();
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 405);
+  auto response =
+      client.Exchange("POST /metrics HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc");
+  ASSERT_TRUE(HasStatus(response, 405));
   EXPECT_EQ(response->headers["allow"], "GET, HEAD");
   // The body was consumed, so the connection is still usable.
-  ASSERT_TRUE(client.Send("DELETE /nope HTTP/1.1\r\nHost: t\r\n\r\n"));
-  response = client.Read();
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 405);
+  response = client.Exchange("DELETE /nope HTTP/1.1\r\nHost: t\r\n\r\n");
+  ASSERT_TRUE(HasStatus(response, 405));
 }
 
 TEST_F(HttpServerTest, head_returns_length_without_body) {
@@ -389,31 +441,24 @@ TEST_F(HttpServerTest, head_returns_length_without_body) {
   Client client(port_);
   ASSERT_TRUE(client.Send("HEAD /metrics HTTP/1.1\r\nHost: t\r\n\r\n"));
   auto response = client.Read(/*head=*/true);
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 200);
+  ASSERT_TRUE(HasStatus(response, 200));
   EXPECT_EQ(response->headers["content-length"], "5");
   EXPECT_EQ(response->headers["content-type"], "text/plain; version=0.0.4");
   // Any body bytes would be parsed as the start of the next response.
   EXPECT_TRUE(client.Silent(milliseconds(100)));
-  ASSERT_TRUE(client.Get("/metrics"));
-  response = client.Read();
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 200);
+  response = client.Fetch("/metrics");
+  ASSERT_TRUE(HasStatus(response, 200));
   EXPECT_EQ(response->body, "up 1\n");
 }
 
 TEST_F(HttpServerTest, keep_alive_serves_two_requests_on_one_connection) {
   StartServer(Options());
   Client client(port_);
-  ASSERT_TRUE(client.Get("/metrics"));
-  auto first = client.Read();
-  ASSERT_TRUE(first);
-  EXPECT_EQ(first->status, 200);
+  auto first = client.Fetch("/metrics");
+  ASSERT_TRUE(HasStatus(first, 200));
   EXPECT_EQ(first->headers.count("connection"), 0u);
-  ASSERT_TRUE(client.Get("/metrics"));
-  auto second = client.Read();
-  ASSERT_TRUE(second);
-  EXPECT_EQ(second->status, 200);
+  auto second = client.Fetch("/metrics");
+  ASSERT_TRUE(HasStatus(second, 200));
   const HttpServerStats stats = Stats();
   EXPECT_EQ(stats.requests, 2u);
   EXPECT_EQ(stats.open_connections, 1u);
@@ -434,10 +479,8 @@ TEST_F(HttpServerTest, pipelined_requests_are_answered_in_order) {
 TEST_F(HttpServerTest, connection_close_is_honoured) {
   StartServer(Options());
   Client client(port_);
-  ASSERT_TRUE(client.Get("/metrics", "Connection: close\r\n"));
-  auto response = client.Read();
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 200);
+  auto response = client.Fetch("/metrics", "Connection: close\r\n");
+  ASSERT_TRUE(HasStatus(response, 200));
   EXPECT_EQ(Lower(response->headers["connection"]), "close");
   EXPECT_TRUE(client.WaitClosed());
 }
@@ -445,10 +488,9 @@ TEST_F(HttpServerTest, connection_close_is_honoured) {
 TEST_F(HttpServerTest, request_path_is_decoded_and_query_split) {
   StartServer(Options());
   Client client(port_);
-  ASSERT_TRUE(client.Get("/a%20b?x=1&y=%20", "X-Custom-Header: v1\r\nX-Custom-Header: v2\r\n"));
-  auto response = client.Read();
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 200);
+  auto response =
+      client.Fetch("/a%20b?x=1&y=%20", "X-Custom-Header: v1\r\nX-Custom-Header: v2\r\n");
+  ASSERT_TRUE(HasStatus(response, 200));
   std::lock_guard lock(mutex_);
   ASSERT_TRUE(last_request_);
   EXPECT_EQ(last_request_->method, "GET");
@@ -462,40 +504,27 @@ TEST_F(HttpServerTest, request_path_is_decoded_and_query_split) {
 TEST_F(HttpServerTest, bad_percent_encoding_returns_400) {
   StartServer(Options());
   Client client(port_);
-  ASSERT_TRUE(client.Get("/a%2"));
-  auto response = client.Read();
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 400);
-  EXPECT_TRUE(client.WaitClosed());
+  ASSERT_TRUE(AnsweredThenClosed(client, Client::GetRequest("/a%2"), 400));
   EXPECT_EQ(Stats().bad_requests, 1u);
 }
 
 TEST_F(HttpServerTest, malformed_request_returns_400_and_closes) {
   StartServer(Options());
   Client client(port_);
-  ASSERT_TRUE(client.Send("THIS IS NOT HTTP\r\n\r\n"));
-  auto response = client.Read();
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 400);
-  EXPECT_TRUE(client.WaitClosed());
-  EXPECT_TRUE(WaitForStats([](const HttpServerStats& s) { return s.bad_requests == 1; }));
+  ASSERT_TRUE(AnsweredThenClosed(client, "THIS IS NOT HTTP\r\n\r\n", 400));
+  EXPECT_TRUE(WaitForStat(&HttpServerStats::bad_requests, 1));
   // The server is unaffected.
   auto again = Fetch("/metrics");
-  ASSERT_TRUE(again);
-  EXPECT_EQ(again->status, 200);
+  ASSERT_TRUE(HasStatus(again, 200));
 }
 
 TEST_F(HttpServerTest, handler_exception_returns_500_and_server_survives) {
   StartServer(Options());
   Client client(port_);
-  ASSERT_TRUE(client.Get("/throw"));
-  auto response = client.Read();
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 500);
-  ASSERT_TRUE(client.Get("/metrics"));
-  response = client.Read();
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 200);
+  auto response = client.Fetch("/throw");
+  ASSERT_TRUE(HasStatus(response, 500));
+  response = client.Fetch("/metrics");
+  ASSERT_TRUE(HasStatus(response, 200));
 }
 
 TEST_F(HttpServerTest, port_zero_reports_real_port) {
@@ -503,8 +532,7 @@ TEST_F(HttpServerTest, port_zero_reports_real_port) {
   EXPECT_NE(port_, 0);
   EXPECT_EQ(server_->BoundAddress(), "127.0.0.1:" + std::to_string(port_));
   auto response = Fetch("/metrics");
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 200);
+  ASSERT_TRUE(HasStatus(response, 200));
 }
 
 TEST_F(HttpServerTest, port_in_use_gives_clear_error) {
@@ -512,8 +540,7 @@ TEST_F(HttpServerTest, port_in_use_gives_clear_error) {
   const std::string address = "127.0.0.1:" + std::to_string(blocker.local_endpoint().port());
   HttpServerOptions options = Options();
   options.listen = address;
-  HttpServer server(io_, options);
-  const Status status = server.Start();
+  const Status status = HttpServer(io_, options).Start();
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.message(), "cannot listen on " + address + ": Address already in use");
 }
@@ -523,8 +550,7 @@ TEST_F(HttpServerTest, invalid_listen_address_is_rejected) {
        {"127.0.0.1", "::1:80", "[::1]80", "127.0.0.1:http", "127.0.0.1:70000", "[::1:80"}) {
     HttpServerOptions options = Options();
     options.listen = listen;
-    HttpServer server(io_, options);
-    const Status status = server.Start();
+    const Status status = HttpServer(io_, options).Start();
     ASSERT_FALSE(status.ok()) << listen;
     EXPECT_NE(status.message().find(listen), std::string::npos) << status.message();
   }
@@ -560,11 +586,8 @@ TEST_F(HttpServerTest, header_too_large_returns_431) {
   options.max_header_bytes = 1024;
   StartServer(options);
   Client client(port_);
-  ASSERT_TRUE(client.Get("/metrics", "X-Big: " + std::string(4000, 'a') + "\r\n"));
-  auto response = client.Read();
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 431);
-  EXPECT_TRUE(client.WaitClosed());
+  ASSERT_TRUE(AnsweredThenClosed(
+      client, Client::GetRequest("/metrics", "X-Big: " + std::string(4000, 'a') + "\r\n"), 431));
   EXPECT_EQ(Stats().bad_requests, 1u);
 }
 
@@ -574,12 +597,11 @@ TEST_F(HttpServerTest, body_too_large_returns_413) {
   StartServer(options);
   {
     Client client(port_);
-    ASSERT_TRUE(client.Send("POST /metrics HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\n\r\n" +
-                            std::string(5000, 'b')));
-    auto response = client.Read();
-    ASSERT_TRUE(response);
-    EXPECT_EQ(response->status, 413);
-    EXPECT_TRUE(client.WaitClosed());
+    ASSERT_TRUE(
+        AnsweredThenClosed(client,
+                           "POST /metrics HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\n\r\n" +
+                               std::string(5000, 'b'),
+                           413));
   }
   {
     // Without a declared length the limit trips while reading the body.
@@ -589,10 +611,9 @@ TEST_F(HttpServerTest, body_too_large_returns_413) {
                     "7d0\r\n" +
                     std::string(2000, 'c') + "\r\n0\r\n\r\n"));
     auto response = client.Read();
-    ASSERT_TRUE(response);
-    EXPECT_EQ(response->status, 413);
+    ASSERT_TRUE(HasStatus(response, 413));
   }
-  EXPECT_TRUE(WaitForStats([](const HttpServerStats& s) { return s.bad_requests == 2; }));
+  EXPECT_TRUE(WaitForStat(&HttpServerStats::bad_requests, 2));
 }
 
 TEST_F(HttpServerTest, small_body_is_accepted) {
@@ -600,11 +621,9 @@ TEST_F(HttpServerTest, small_body_is_accepted) {
   options.max_body_bytes = 1000;
   StartServer(options);
   Client client(port_);
-  ASSERT_TRUE(client.Send("GET /metrics HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n" +
-                          std::string(10, 'b')));
-  auto response = client.Read();
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 200);
+  auto response = client.Exchange("GET /metrics HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n" +
+                                  std::string(10, 'b'));
+  ASSERT_TRUE(HasStatus(response, 200));
 }
 
 TEST_F(HttpServerTest, slowloris_is_closed_after_header_timeout) {
@@ -626,7 +645,7 @@ TEST_F(HttpServerTest, slowloris_is_closed_after_header_timeout) {
   EXPECT_TRUE(closed);
   EXPECT_GE(elapsed, milliseconds(250));
   EXPECT_LT(elapsed, milliseconds(1500));
-  EXPECT_TRUE(WaitForStats([](const HttpServerStats& s) { return s.bad_requests == 1; }));
+  EXPECT_TRUE(WaitForStat(&HttpServerStats::bad_requests, 1));
   EXPECT_EQ(Stats().requests, 0u);
 }
 
@@ -635,9 +654,9 @@ TEST_F(HttpServerTest, silent_connection_is_closed_after_header_timeout) {
   options.header_timeout = milliseconds(300);
   StartServer(options);
   Client client(port_);
-  const auto start = Clock::now();
-  EXPECT_TRUE(client.WaitClosed(milliseconds(2000)));
-  EXPECT_LT(Clock::now() - start, milliseconds(1500));
+  const auto elapsed = TimeUntilClosed(client);
+  ASSERT_TRUE(elapsed);
+  EXPECT_LT(*elapsed, milliseconds(1500));
 }
 
 TEST_F(HttpServerTest, idle_keep_alive_connection_is_closed) {
@@ -645,14 +664,12 @@ TEST_F(HttpServerTest, idle_keep_alive_connection_is_closed) {
   options.idle_timeout = milliseconds(300);
   StartServer(options);
   Client client(port_);
-  ASSERT_TRUE(client.Get("/metrics"));
-  ASSERT_TRUE(client.Read());
-  const auto start = Clock::now();
-  EXPECT_TRUE(client.WaitClosed(milliseconds(2000)));
-  const auto elapsed = Clock::now() - start;
-  EXPECT_GE(elapsed, milliseconds(250));
-  EXPECT_LT(elapsed, milliseconds(1500));
-  EXPECT_TRUE(WaitForStats([](const HttpServerStats& s) { return s.open_connections == 0; }));
+  ASSERT_TRUE(client.Fetch("/metrics"));
+  const auto elapsed = TimeUntilClosed(client);
+  ASSERT_TRUE(elapsed);
+  EXPECT_GE(*elapsed, milliseconds(250));
+  EXPECT_LT(*elapsed, milliseconds(1500));
+  EXPECT_TRUE(WaitForStat(&HttpServerStats::open_connections, 0));
   EXPECT_EQ(Stats().bad_requests, 0u);  // idling is not misbehaviour
 }
 
@@ -662,13 +679,10 @@ TEST_F(HttpServerTest, keep_alive_may_idle_longer_than_header_timeout) {
   options.idle_timeout = milliseconds(5000);
   StartServer(options);
   Client client(port_);
-  ASSERT_TRUE(client.Get("/metrics"));
-  ASSERT_TRUE(client.Read());
+  ASSERT_TRUE(client.Fetch("/metrics"));
   std::this_thread::sleep_for(milliseconds(500));
-  ASSERT_TRUE(client.Get("/metrics"));
-  auto response = client.Read();
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 200);
+  auto response = client.Fetch("/metrics");
+  ASSERT_TRUE(HasStatus(response, 200));
 }
 
 TEST_F(HttpServerTest, max_connections_rejects_with_503) {
@@ -679,18 +693,12 @@ TEST_F(HttpServerTest, max_connections_rejects_with_503) {
   Client second(port_);
   // A served request proves the server has accepted (and counts) the connection.
   for (Client* client : {first.get(), &second}) {
-    ASSERT_TRUE(client->Get("/metrics"));
-    auto response = client->Read();
-    ASSERT_TRUE(response);
-    EXPECT_EQ(response->status, 200);
+    auto response = client->Fetch("/metrics");
+    ASSERT_TRUE(HasStatus(response, 200));
   }
   {
     Client third(port_);
-    ASSERT_TRUE(third.Get("/metrics"));
-    auto response = third.Read();
-    ASSERT_TRUE(response);
-    EXPECT_EQ(response->status, 503);
-    EXPECT_TRUE(third.WaitClosed());
+    ASSERT_TRUE(AnsweredThenClosed(third, Client::GetRequest("/metrics"), 503));
   }
   HttpServerStats stats = Stats();
   EXPECT_EQ(stats.rejected_connections, 1u);
@@ -698,10 +706,9 @@ TEST_F(HttpServerTest, max_connections_rejects_with_503) {
 
   // Closing one frees its slot.
   first.reset();
-  EXPECT_TRUE(WaitForStats([](const HttpServerStats& s) { return s.open_connections == 1; }));
+  EXPECT_TRUE(WaitForStat(&HttpServerStats::open_connections, 1));
   auto response = Fetch("/metrics");
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 200);
+  ASSERT_TRUE(HasStatus(response, 200));
 }
 
 class HttpServerAuthTest : public HttpServerTest {
@@ -720,10 +727,8 @@ TEST_F(HttpServerAuthTest, basic_auth_accepts_valid_credentials) {
   Client client(port_);
   // The second and third requests take the cache path.
   for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(client.Get("/a%20b", BasicAuthHeader("prometheus", "s3cret")));
-    auto response = client.Read();
-    ASSERT_TRUE(response);
-    EXPECT_EQ(response->status, 200);
+    auto response = client.Fetch("/a%20b", BasicAuthHeader("prometheus", "s3cret"));
+    ASSERT_TRUE(HasStatus(response, 200));
   }
   {
     std::lock_guard lock(mutex_);
@@ -736,8 +741,7 @@ TEST_F(HttpServerAuthTest, basic_auth_accepts_valid_credentials) {
 TEST_F(HttpServerAuthTest, basic_auth_rejects_wrong_password) {
   // A cached success must not let a different password through.
   auto ok = Fetch("/metrics", BasicAuthHeader("prometheus", "s3cret"));
-  ASSERT_TRUE(ok);
-  EXPECT_EQ(ok->status, 200);
+  ASSERT_TRUE(HasStatus(ok, 200));
   for (const std::string password : {"wrong", "s3cret ", "", "other-password"}) {
     auto response = Fetch("/metrics", BasicAuthHeader("prometheus", password));
     ASSERT_TRUE(response);
@@ -750,21 +754,18 @@ TEST_F(HttpServerAuthTest, basic_auth_rejects_wrong_password) {
 TEST_F(HttpServerAuthTest, basic_auth_rejects_unknown_user) {
   // Not even with a password that is valid for a configured user.
   auto response = Fetch("/metrics", BasicAuthHeader("nobody", "s3cret"));
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 401);
+  ASSERT_TRUE(HasStatus(response, 401));
   EXPECT_EQ(response->headers["www-authenticate"], "Basic realm=\"tacho\"");
   EXPECT_EQ(Stats().auth_failures, 1u);
 }
 
 TEST_F(HttpServerAuthTest, basic_auth_rejects_missing_header) {
   auto response = Fetch("/metrics");
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 401);
+  ASSERT_TRUE(HasStatus(response, 401));
   EXPECT_EQ(response->headers["www-authenticate"], "Basic realm=\"tacho\"");
   // Unknown paths are not revealed to unauthenticated clients either.
   response = Fetch("/nope");
-  ASSERT_TRUE(response);
-  EXPECT_EQ(response->status, 401);
+  ASSERT_TRUE(HasStatus(response, 401));
   EXPECT_EQ(Stats().auth_failures, 2u);
 }
 
@@ -967,27 +968,26 @@ TEST_F(HttpServerAuthLoadTest, verifications_beyond_the_limit_get_429) {
   EXPECT_GE(busy, 1);
   EXPECT_GE(unauthorized, kSlots);  // the first ones to arrive were all verified
   EXPECT_EQ(busy + unauthorized, kClients);
-  EXPECT_TRUE(WaitForStats([](const HttpServerStats& s) { return s.auth_failures == kClients; }));
+  EXPECT_TRUE(WaitForStat(&HttpServerStats::auth_failures, kClients));
   // The 429 kept the connection open, and once the slots are free again a first login with the
   // right password is verified normally.
   for (auto& client : clients) {
     ASSERT_TRUE(client->Get("/metrics", good_));
     auto response = client->Read(false, milliseconds(10000));
-    ASSERT_TRUE(response);
-    EXPECT_EQ(response->status, 200);
+    ASSERT_TRUE(HasStatus(response, 200));
   }
 }
 
 TEST_F(HttpServerAuthLoadTest, stop_during_verification_closes_the_connection) {
   StartAuthServer(12);  // ~200 ms per check: the first is running, the others queued
   auto clients = SendBadPasswords(kSlots);
-  ASSERT_TRUE(WaitForStats([](const HttpServerStats& s) { return s.requests == kSlots; }));
+  ASSERT_TRUE(WaitForStat(&HttpServerStats::requests, kSlots));
   const auto start = Clock::now();
   OnLoop([this] { server_->Stop(); });
   // Stop waits for at most the check already running.
   EXPECT_LT(Clock::now() - start, milliseconds(1000));
   for (auto& client : clients) EXPECT_TRUE(client->WaitClosed());
-  EXPECT_TRUE(WaitForStats([](const HttpServerStats& s) { return s.open_connections == 0; }));
+  EXPECT_TRUE(WaitForStat(&HttpServerStats::open_connections, 0));
   // Completions that were already on their way find nothing to do.
   std::this_thread::sleep_for(milliseconds(300));
   EXPECT_EQ(Stats().auth_failures, 0u);
@@ -996,7 +996,7 @@ TEST_F(HttpServerAuthLoadTest, stop_during_verification_closes_the_connection) {
 TEST_F(HttpServerAuthLoadTest, destroying_server_during_verification_is_safe) {
   StartAuthServer(12);
   auto clients = SendBadPasswords(kSlots);
-  ASSERT_TRUE(WaitForStats([](const HttpServerStats& s) { return s.requests == kSlots; }));
+  ASSERT_TRUE(WaitForStat(&HttpServerStats::requests, kSlots));
   const auto start = Clock::now();
   OnLoop([this] { server_.reset(); });
   EXPECT_LT(Clock::now() - start, milliseconds(1000));
@@ -1009,8 +1009,7 @@ TEST_F(HttpServerAuthLoadTest, destroying_server_during_verification_is_safe) {
 TEST_F(HttpServerTest, invalid_bcrypt_hash_is_rejected_at_start) {
   HttpServerOptions options = Options();
   options.basic_auth_users["prometheus"] = "plaintext-password";
-  HttpServer server(io_, options);
-  const Status status = server.Start();
+  const Status status = HttpServer(io_, options).Start();
   ASSERT_FALSE(status.ok());
   EXPECT_NE(status.message().find("prometheus"), std::string::npos) << status.message();
   EXPECT_EQ(status.message().find("plaintext-password"), std::string::npos) << status.message();
@@ -1030,15 +1029,20 @@ class HttpServerTlsTest : public HttpServerTest {
   CommandResult Curl(const std::string& args) {
     return RunCommand("curl -sk --max-time 5 " + args + " 2>&1");
   }
+  // Passes when curl with `args` exits 0 and prints the /metrics body.
+  ::testing::AssertionResult CurlServesMetrics(const std::string& args) {
+    const CommandResult result = Curl(args);
+    if (result.exit_code == 0 && result.output == "up 1\n") return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << "exit " << result.exit_code << ": " << result.output;
+  }
 };
 
 TEST_F(HttpServerTlsTest, serves_https) {
   StartServer(TlsOptions());
-  CommandResult result = Curl(Url("https", "/metrics"));
-  EXPECT_EQ(result.exit_code, 0) << result.output;
-  EXPECT_EQ(result.output, "up 1\n");
+  EXPECT_TRUE(CurlServesMetrics(Url("https", "/metrics")));
   // Two requests on one kept-alive TLS connection, headers included.
-  result = Curl("-D - " + Url("https", "/metrics") + " " + Url("https", "/nope"));
+  const CommandResult result =
+      Curl("-D - " + Url("https", "/metrics") + " " + Url("https", "/nope"));
   EXPECT_EQ(result.exit_code, 0) << result.output;
   EXPECT_NE(result.output.find("HTTP/1.1 200"), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("HTTP/1.1 404"), std::string::npos) << result.output;
@@ -1052,10 +1056,8 @@ TEST_F(HttpServerTlsTest, https_with_basic_auth) {
   HttpServerOptions options = TlsOptions();
   options.basic_auth_users["prometheus"] = BcryptHash("s3cret");
   StartServer(options);
-  CommandResult result = Curl("-u prometheus:s3cret " + Url("https", "/metrics"));
-  EXPECT_EQ(result.exit_code, 0) << result.output;
-  EXPECT_EQ(result.output, "up 1\n");
-  result = Curl("-o /dev/null -w '%{http_code}' " + Url("https", "/metrics"));
+  EXPECT_TRUE(CurlServesMetrics("-u prometheus:s3cret " + Url("https", "/metrics")));
+  const CommandResult result = Curl("-o /dev/null -w '%{http_code}' " + Url("https", "/metrics"));
   EXPECT_EQ(result.output, "401");
 }
 
@@ -1070,9 +1072,7 @@ TEST_F(HttpServerTlsTest, plain_http_to_tls_port_fails_cleanly) {
   EXPECT_NE(plain.exit_code, 0);
   EXPECT_TRUE(WaitForStats([](const HttpServerStats& s) { return s.bad_requests >= 1; }));
   // The server is still healthy.
-  const CommandResult https = Curl(Url("https", "/metrics"));
-  EXPECT_EQ(https.exit_code, 0) << https.output;
-  EXPECT_EQ(https.output, "up 1\n");
+  EXPECT_TRUE(CurlServesMetrics(Url("https", "/metrics")));
 }
 
 TEST_F(HttpServerTlsTest, tls_1_1_is_refused) {
@@ -1107,14 +1107,12 @@ TEST_F(HttpServerTlsTest, connections_over_the_limit_are_closed) {
   options.max_connections = 1;
   StartServer(options);
   auto holder = std::make_unique<Client>(port_);  // occupies the slot while its handshake waits
-  ASSERT_TRUE(WaitForStats([](const HttpServerStats& s) { return s.open_connections == 1; }));
+  ASSERT_TRUE(WaitForStat(&HttpServerStats::open_connections, 1));
   EXPECT_NE(Curl(Url("https", "/metrics")).exit_code, 0);
   EXPECT_EQ(Stats().rejected_connections, 1u);
   holder.reset();
-  ASSERT_TRUE(WaitForStats([](const HttpServerStats& s) { return s.open_connections == 0; }));
-  const CommandResult result = Curl(Url("https", "/metrics"));
-  EXPECT_EQ(result.exit_code, 0) << result.output;
-  EXPECT_EQ(result.output, "up 1\n");
+  ASSERT_TRUE(WaitForStat(&HttpServerStats::open_connections, 0));
+  EXPECT_TRUE(CurlServesMetrics(Url("https", "/metrics")));
 }
 
 TEST_F(HttpServerTlsTest, handshake_is_bounded_by_header_timeout) {
@@ -1122,18 +1120,16 @@ TEST_F(HttpServerTlsTest, handshake_is_bounded_by_header_timeout) {
   options.header_timeout = milliseconds(300);
   StartServer(options);
   Client client(port_);
-  const auto start = Clock::now();
-  ASSERT_TRUE(client.Send(std::string("\x16\x03\x01", 3)));  // start of a record, then nothing
-  EXPECT_TRUE(client.WaitClosed(milliseconds(2000)));
-  EXPECT_LT(Clock::now() - start, milliseconds(1500));
-  EXPECT_TRUE(WaitForStats([](const HttpServerStats& s) { return s.bad_requests == 1; }));
+  const auto elapsed = TimeUntilClosed(client, std::string("\x16\x03\x01", 3));  // a record's start
+  ASSERT_TRUE(elapsed);
+  EXPECT_LT(*elapsed, milliseconds(1500));
+  EXPECT_TRUE(WaitForStat(&HttpServerStats::bad_requests, 1));
 }
 
 TEST_F(HttpServerTlsTest, bad_certificate_path_names_the_file) {
   HttpServerOptions options = TlsOptions();
   options.tls_cert_file = TlsFiles::Get().dir() + "/missing-cert.pem";
-  HttpServer server(io_, options);
-  const Status status = server.Start();
+  const Status status = HttpServer(io_, options).Start();
   ASSERT_FALSE(status.ok());
   EXPECT_TRUE(
       status.message().starts_with("cannot load TLS certificate " + options.tls_cert_file + ": "))
@@ -1143,8 +1139,7 @@ TEST_F(HttpServerTlsTest, bad_certificate_path_names_the_file) {
 TEST_F(HttpServerTlsTest, bad_key_names_the_file) {
   HttpServerOptions options = TlsOptions();
   options.tls_key_file = TlsFiles::Get().cert();  // a PEM file, but not a key
-  HttpServer server(io_, options);
-  const Status status = server.Start();
+  const Status status = HttpServer(io_, options).Start();
   ASSERT_FALSE(status.ok());
   EXPECT_TRUE(status.message().starts_with("cannot load TLS key " + options.tls_key_file + ": "))
       << status.message();
@@ -1153,27 +1148,23 @@ TEST_F(HttpServerTlsTest, bad_key_names_the_file) {
 TEST_F(HttpServerTest, stop_closes_open_connections) {
   StartServer(Options());
   Client idle(port_);
-  ASSERT_TRUE(idle.Get("/metrics"));
-  ASSERT_TRUE(idle.Read());
   Client partial(port_);
-  ASSERT_TRUE(partial.Send("GET /metrics HTTP/1.1\r\n"));
-  EXPECT_TRUE(WaitForStats([](const HttpServerStats& s) { return s.open_connections == 2; }));
+  ASSERT_NO_FATAL_FAILURE(ServeOneAndStartAnother(idle, partial));
+  EXPECT_TRUE(WaitForStat(&HttpServerStats::open_connections, 2));
   OnLoop([this] { server_->Stop(); });
   EXPECT_TRUE(idle.WaitClosed());
   EXPECT_TRUE(partial.WaitClosed());
   EXPECT_FALSE(Client(port_).connected());
-  EXPECT_TRUE(WaitForStats([](const HttpServerStats& s) { return s.open_connections == 0; }));
+  EXPECT_TRUE(WaitForStat(&HttpServerStats::open_connections, 0));
 }
 
 TEST_F(HttpServerTest, destroying_server_with_pending_operations_is_safe) {
   StartServer(Options());
   Client idle(port_);
-  ASSERT_TRUE(idle.Get("/metrics"));
-  ASSERT_TRUE(idle.Read());
   Client partial(port_);
-  ASSERT_TRUE(partial.Send("GET /metrics HTTP/1.1\r\n"));
+  ASSERT_NO_FATAL_FAILURE(ServeOneAndStartAnother(idle, partial));
   Client fresh(port_);
-  EXPECT_TRUE(WaitForStats([](const HttpServerStats& s) { return s.open_connections == 3; }));
+  EXPECT_TRUE(WaitForStat(&HttpServerStats::open_connections, 3));
   OnLoop([this] { server_.reset(); });
   EXPECT_TRUE(idle.WaitClosed());
   EXPECT_TRUE(partial.WaitClosed());
