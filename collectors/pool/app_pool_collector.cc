@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "agent/pool_model.h"
+#include "base/http_client.h"
 #include "collectors/pool/exposition_parser.h"
 
 namespace tacho::collectors::pool {
@@ -44,6 +45,8 @@ class AppPoolCollector : public agent::Collector {
     request_.url = options_.url;
     request_.ca_file = options_.ca_file;
     request_.body_limit = options_.body_limit;
+    request_.identity_encoding = true;
+    request_.headers.emplace_back("Accept", "text/plain;version=0.0.4;q=1.0,*/*;q=0.1");
     if (!options_.bearer_token.empty()) {
       request_.headers.emplace_back("Authorization", "Bearer " + options_.bearer_token);
     }
@@ -62,17 +65,20 @@ class AppPoolCollector : public agent::Collector {
     const auto started = Clock::now();
     request_.deadline = ctx.deadline;
     request_.cancelled = ctx.cancelled;
-    auto response = HttpGet(request_);
-    if (!response.ok()) return response.error();
+    const base::HttpResponse response = base::HttpFetch(request_);
+    if (!response.ok()) {
+      const bool denied = response.status == 401 || response.status == 403;
+      return Status::Error(response.error + (denied ? " (check bearer_token)" : ""));
+    }
 
     ExpositionLimits limits;
     limits.max_bytes = options_.body_limit;
     limits.keep = IsPoolSampleName;
-    auto exposition = ParseExposition(response->body, limits);
+    auto exposition = ParseExposition(response.body, limits);
     if (!exposition.ok()) {
       std::string message = "parsing the exposition from " + options_.url.ForMessages();
-      if (!IsTextExposition(response->content_type)) {
-        message += " (Content-Type: " + response->content_type.substr(0, 80) + ")";
+      if (!IsTextExposition(response.content_type)) {
+        message += " (Content-Type: " + response.content_type.substr(0, 80) + ")";
       }
       return Status::Error(message + ": " + exposition.error().message());
     }
@@ -121,7 +127,7 @@ class AppPoolCollector : public agent::Collector {
 
   const AppPoolOptions options_;
   MappingOptions mapping_;
-  HttpGetRequest request_;
+  base::HttpRequest request_;
   std::optional<bool> logged_none_;
 };
 

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "agent/collector.h"
+#include "base/url.h"
 #include "collectors/pool/app_pool_mapping.h"
-#include "collectors/pool/http_get.h"
 
 namespace tacho::collectors::pool {
 

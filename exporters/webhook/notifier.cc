@@ -40,15 +40,34 @@ Timestamp NowMs() {
       .count();
 }
 
-bool Retryable(const base::HttpPostResult& r) {
-  return r.status == 0 || r.status == 408 || r.status == 429 || r.status >= 500;
+// A response body a receiver may send back; more fails the attempt ("too_large").
+constexpr std::size_t kResponseBodyLimit = std::size_t{1} << 20;
+
+bool Retryable(const base::HttpResponse& r) {
+  return r.reason != "http_status" || r.status == 408 || r.status == 429 || r.status >= 500;
 }
 
-std::string FailureReason(const base::HttpPostResult& r) {
-  if (r.status == 0) return r.reason.empty() ? "connection" : r.reason;
+// The reason label of a failed attempt: the client's reason, or the status class.
+std::string FailureReason(const base::HttpResponse& r) {
+  if (r.reason != "http_status") return r.reason;
   if (r.status == 408 || r.status == 429) return "http_" + std::to_string(r.status);
   if (r.status >= 500) return "http_5xx";
   return "http_4xx";
+}
+
+base::HttpRequest PostRequest(const base::Url& url, std::string body,
+                              std::chrono::milliseconds timeout, const std::string& ca_file,
+                              std::vector<std::pair<std::string, std::string>> headers) {
+  base::HttpRequest req;
+  req.method = base::HttpMethod::kPost;
+  req.url = url;
+  req.body = std::move(body);
+  req.content_type = "application/json";
+  req.deadline = std::chrono::steady_clock::now() + timeout;
+  req.ca_file = ca_file;
+  req.headers = std::move(headers);
+  req.body_limit = kResponseBodyLimit;
+  return req;
 }
 
 }  // namespace
@@ -366,12 +385,8 @@ void Notifier::Deliver(Receiver& r, Timestamp now) {
     return;
   }
   if (e->next_attempt_ms > now) return;
-  base::HttpPostRequest req;
-  req.url = r.config.url;
-  req.body = e->body;
-  req.timeout = r.config.timeout;
-  req.ca_file = r.config.ca_file;
-  req.headers = r.config.headers;
+  base::HttpRequest req =
+      PostRequest(r.config.url, e->body, r.config.timeout, r.config.ca_file, r.config.headers);
   for (auto& h : SignatureHeaders(r.config.secrets, e->id, now / 1000, e->body)) {
     req.headers.push_back(std::move(h));
   }
@@ -379,14 +394,15 @@ void Notifier::Deliver(Receiver& r, Timestamp now) {
   ++e->attempts;
   const std::string name = r.config.name;
   const std::string id = e->id;
-  base::HttpPost(io_, std::move(req), [this, alive = alive_, name, id](base::HttpPostResult result) {
-    if (!*alive) return;
-    OnDelivered(name, id, std::move(result));
-  });
+  base::HttpFetchAsync(io_, std::move(req),
+                       [this, alive = alive_, name, id](base::HttpResponse result) {
+                         if (!*alive) return;
+                         OnDelivered(name, id, std::move(result));
+                       });
 }
 
 void Notifier::OnDelivered(const std::string& receiver, const std::string& id,
-                           base::HttpPostResult result) {
+                           base::HttpResponse result) {
   auto rit = receivers_.find(receiver);
   OutboxEntry* e = outbox_.Find(id);
   if (rit == receivers_.end()) return;  // removed by a reload; the entry stays queued
@@ -394,7 +410,7 @@ void Notifier::OnDelivered(const std::string& receiver, const std::string& id,
   r.in_flight = false;
   if (e == nullptr) return;
   const Timestamp now = NowMs();
-  if (result.status >= 200 && result.status < 300) {
+  if (result.ok()) {
     ++r.delivered;
     outbox_.Remove(id);
     return;
@@ -452,26 +468,23 @@ void Notifier::PushToAlertmanagers(const std::vector<NotifyAlert>& alerts, Times
   if (batch.empty()) return;
   const std::string body = RenderAlertmanagerBody(batch);
   for (const AlertmanagerConfig& am : config_.alertmanagers) {
-    base::HttpPostRequest req;
-    req.url = am.url;
-    req.body = body;
-    req.timeout = am.timeout;
-    req.ca_file = am.ca_file;
-    req.headers = am.headers;
     const std::string name = am.name;
-    base::HttpPost(io_, std::move(req), [this, alive = alive_, name](base::HttpPostResult result) {
-      if (!*alive) return;
-      AmStats& s = am_stats_[name];
-      if (result.status >= 200 && result.status < 300) {
-        ++s.delivered;
-        return;
-      }
-      const std::string reason = FailureReason(result);
-      if (s.failures[reason]++ == 0) {
-        spdlog::warn("alertmanager '{}': push failed ({}); alerts are resent every minute",
-                     name, result.status != 0 ? "HTTP " + std::to_string(result.status) : result.error);
-      }
-    });
+    base::HttpFetchAsync(
+        io_, PostRequest(am.url, body, am.timeout, am.ca_file, am.headers),
+        [this, alive = alive_, name](base::HttpResponse result) {
+          if (!*alive) return;
+          AmStats& s = am_stats_[name];
+          if (result.ok()) {
+            ++s.delivered;
+            return;
+          }
+          const std::string reason = FailureReason(result);
+          if (s.failures[reason]++ == 0) {
+            spdlog::warn(
+                "alertmanager '{}': push failed ({}); alerts are resent every minute", name,
+                result.status != 0 ? "HTTP " + std::to_string(result.status) : result.error);
+          }
+        });
   }
 }
 
@@ -550,8 +563,8 @@ void Notifier::WriteMetrics(agent::MetricSink& sink, Timestamp now) const {
       Labels lr = l;
       lr.push_back({"reason", reason});
       sink.Counter("tacho_notification_failures_total",
-                   "Failed delivery attempts by reason (timeout, connection, tls, http_408, "
-                   "http_429, http_5xx, http_4xx).",
+                   "Failed delivery attempts by reason (timeout, connection, tls, too_large, "
+                   "http_408, http_429, http_5xx, http_4xx).",
                    lr, static_cast<double>(n));
     }
   };

@@ -100,7 +100,7 @@ class Notifier {
   struct Group;
   void Flush(Receiver& r, Group& g, alerts::promql::Timestamp now);
   void Deliver(Receiver& r, alerts::promql::Timestamp now);
-  void OnDelivered(const std::string& receiver, const std::string& id, base::HttpPostResult result);
+  void OnDelivered(const std::string& receiver, const std::string& id, base::HttpResponse result);
   void PushToAlertmanagers(const std::vector<alerts::NotifyAlert>& alerts,
                            alerts::promql::Timestamp now);
   void SaveLog();
