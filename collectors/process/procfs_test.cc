@@ -10,6 +10,8 @@
 #include <fstream>
 #include <string>
 
+#include "base/temp_dir_test_util.h"
+
 namespace tacho::collectors::process {
 namespace {
 
@@ -353,19 +355,8 @@ TEST(ProcfsReaderTest, self_link_and_root_files) {
   EXPECT_EQ(reader.ReadFile("nope").error(), ReadError::kVanished);
 }
 
-class PidfileTest : public ::testing::Test {
+class PidfileTest : public base::TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("tacho-pidfile-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string Path(const char* name) const { return (dir_ / name).string(); }
-
-  std::filesystem::path dir_;
   ProcfsReader reader_{kFixture};
 };
 
