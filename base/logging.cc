@@ -9,6 +9,8 @@
 #include <mutex>
 #include <shared_mutex>
 
+#include "base/text.h"
+
 namespace tacho::base {
 
 namespace {
@@ -40,6 +42,7 @@ class RedactingStderrSink : public spdlog::sinks::base_sink<std::mutex> {
 }  // namespace
 
 std::string Redact(std::string text) {
+  text = RedactConnectionPasswords(text);
   std::shared_lock lock(secrets_mutex);
   for (const std::string& secret : secrets) {
     for (std::size_t pos = text.find(secret); pos != std::string::npos;

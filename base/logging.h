@@ -14,7 +14,8 @@ void SetupLogging(const std::string& level, const std::string& format);
 // the previous set.
 void SetRedactedSecrets(std::vector<std::string> secrets);
 
-// The redaction applied to log lines, for other outputs (status API, error texts).
+// The redaction applied to log lines, for other outputs (status API, error texts): connection
+// string passwords (RedactConnectionPasswords) and every registered secret.
 std::string Redact(std::string text);
 
 // JSON string escaping (without the surrounding quotes).

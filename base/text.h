@@ -8,7 +8,15 @@ namespace tacho::base {
 
 // A server's (possibly multi-line) message as one log line: runs of newlines, tabs and spaces
 // become one space, leading and trailing space trimmed.
-//   "ERROR:  relation \"x\" does not exist\nLINE 1: ..." -> "ERROR: relation \"x\" does not exist LINE 1: ..."
+//   "ERROR:  relation \"x\" does not exist\nLINE 1: ..." -> "ERROR: relation \"x\" does not exist
+//   LINE 1: ..."
 std::string OneLine(std::string_view text);
+
+// The text with every password of a connection string replaced by "<redacted>": the userinfo of
+// a URI and a password query parameter, and password (or sslpassword) keyword values, quoted
+// or not. For error texts that may echo a DSN (libpq quotes a malformed URI whole).
+//   "invalid URI: \"postgresql://tacho:s3cret@db/app\"" -> "... tacho:<redacted>@db/app ..."
+//   "host=db password='it\\'s' user=x"                -> "host=db password=<redacted> user=x"
+std::string RedactConnectionPasswords(std::string_view text);
 
 }  // namespace tacho::base

@@ -140,6 +140,8 @@ Expected<Config, Error> LoadString(std::string_view text, const std::string& sou
                                    const KindSchemas& kinds);
 
 // "15s", "1m30s", "250ms", "2h", "1d". Returns an error message for anything else.
+// The longest duration a config accepts: 100 years (36500d).
+inline constexpr Duration kMaxDuration{36500LL * 86'400'000};
 Expected<Duration, std::string> ParseDuration(std::string_view text);
 std::string FormatDuration(Duration d);
 

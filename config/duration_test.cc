@@ -22,6 +22,15 @@ TEST(DurationTest, rejects_missing_or_unknown_units) {
   EXPECT_FALSE(ParseDuration("1.5s"));
 }
 
+TEST(DurationTest, rejects_durations_that_would_overflow) {
+  EXPECT_EQ(*ParseDuration("36500d"), kMaxDuration);
+  EXPECT_EQ(ParseDuration("999999999999d").error(), "duration is too large (at most 36500d)");
+  EXPECT_EQ(ParseDuration("36500d1ms").error(), "duration is too large (at most 36500d)");
+  EXPECT_EQ(ParseDuration("99999999999999999999s").error(),
+            "duration is too large (at most 36500d)");
+  EXPECT_EQ(ParseDuration("20000d20000d").error(), "duration is too large (at most 36500d)");
+}
+
 TEST(DurationTest, formats_round_trip) {
   for (const char* text : {"250ms", "15s", "1m30s", "2h", "1d", "1h1m1s1ms"}) {
     EXPECT_EQ(FormatDuration(*ParseDuration(text)), text);

@@ -8,6 +8,8 @@
 #include <set>
 #include <unordered_map>
 
+#include "config/config.h"
+
 namespace tacho::alerts::promql {
 
 namespace {
@@ -30,7 +32,12 @@ struct Token {
 bool IsIdentStart(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || c == ':'; }
 bool IsIdentChar(char c) { return IsIdentStart(c) || std::isdigit(static_cast<unsigned char>(c)); }
 
-// "5m", "1h30m", "250ms": PromQL durations (y, w, d, h, m, s, ms). Returns ms or -1.
+// The longest range a rule may use: 100 years, as config durations (config::kMaxDuration).
+constexpr std::int64_t kMaxRangeMs = config::kMaxDuration.count();
+constexpr std::int64_t kRangeTooLarge = -2;
+
+// "5m", "1h30m", "250ms": PromQL durations (y, w, d, h, m, s, ms). Returns ms, -1 for text that
+// is not a duration, or kRangeTooLarge above kMaxRangeMs.
 std::int64_t ParsePromDuration(std::string_view s) {
   static const std::pair<std::string_view, std::int64_t> kUnits[] = {
       {"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}, {"d", 86'400'000},
@@ -42,12 +49,17 @@ std::int64_t ParsePromDuration(std::string_view s) {
     std::size_t start = i;
     while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
     if (i == start) return -1;
-    std::int64_t n = std::stoll(std::string(s.substr(start, i - start)));
+    std::int64_t n = 0;
+    const auto [end, ec] = std::from_chars(s.data() + start, s.data() + i, n);
+    if (ec != std::errc() || n > kMaxRangeMs) return kRangeTooLarge;
     bool found = false;
     for (const auto& [unit, mult] : kUnits) {
       if (s.substr(i, unit.size()) == unit &&
           !(unit == "m" && s.substr(i, 2) == "ms")) {
+        // Checked before multiplying: the product of two in-range values may not fit 64 bits.
+        if (n > kMaxRangeMs / mult) return kRangeTooLarge;
         total += n * mult;
+        if (total > kMaxRangeMs) return kRangeTooLarge;
         i += unit.size();
         found = true;
         break;
@@ -94,7 +106,8 @@ class Lexer {
         bool has_unit_letter = std::any_of(t.text.begin(), t.text.end(), [](char ch) {
           return std::strchr("smhdwy", ch) != nullptr;
         });
-        t.kind = (has_unit_letter && ParsePromDuration(t.text) >= 0) ? Tok::kDuration : Tok::kNumber;
+        const std::int64_t ms = has_unit_letter ? ParsePromDuration(t.text) : -1;
+        t.kind = (ms >= 0 || ms == kRangeTooLarge) ? Tok::kDuration : Tok::kNumber;
         out.push_back(t);
         continue;
       }
@@ -363,6 +376,10 @@ class Parser {
       }
       const Token& d = Next();
       std::int64_t ms = ParsePromDuration(d.text);
+      if (ms == kRangeTooLarge) {
+        return ParseError{d.pos, "range \"" + d.text + "\" is too large (at most " +
+                                     config::FormatDuration(config::Duration(kMaxRangeMs)) + ")"};
+      }
       if (ms <= 0) return ParseError{d.pos, "invalid range \"" + d.text + "\""};
       if (Peek().kind == Tok::kColon || (Peek().kind == Tok::kIdent && Peek().text[0] == ':')) {
         return ParseError{Peek().pos, "subqueries are not supported"};

@@ -44,8 +44,28 @@ TEST(RulesConfigTest, configured_rule_with_defaults) {
   EXPECT_EQ(r.name, "ManyConns");
   EXPECT_EQ(r.for_duration, std::chrono::minutes(2));
   EXPECT_EQ(r.severity, "warning");
-  EXPECT_EQ(r.labels, (std::map<std::string, std::string>{{"severity", "warning"}, {"team", "db"}}));
+  EXPECT_EQ(r.labels,
+            (std::map<std::string, std::string>{{"severity", "warning"}, {"team", "db"}}));
   EXPECT_FALSE(r.builtin);
+}
+
+TEST(RulesConfigTest, overflowing_ranges_and_durations_are_config_errors_with_position) {
+  // Both used to be undefined: the range threw std::out_of_range (tacho aborted, on SIGHUP
+  // too) and the duration overflowed silently.
+  EXPECT_EQ(
+      ErrorOf(
+          "[[alerts.rules]]\nname = \"X\"\nexpr = \"rate(pg_up[99999999999999999999s]) > 0\"\n"),
+      "tacho.toml:3:1: rule 'X': expr: range \"99999999999999999999s\" is too large (at "
+      "most 36500d) (at character 12 of \"rate(pg_up[99999999999999999999s]) > 0\")");
+  EXPECT_EQ(ErrorOf("[[alerts.rules]]\nname = \"X\"\nexpr = \"rate(pg_up[9999999999y]) > 0\"\n"),
+            "tacho.toml:3:1: rule 'X': expr: range \"9999999999y\" is too large (at most 36500d) "
+            "(at character 12 of \"rate(pg_up[9999999999y]) > 0\")");
+  EXPECT_EQ(
+      ErrorOf("[[alerts.rules]]\nname = \"X\"\nfor = \"999999999999d\"\nexpr = \"up == 0\"\n"),
+      "tacho.toml:3:7: invalid duration \"999999999999d\" for 'for' in [[alerts.rules]] 'X' of "
+      "[alerts]: duration is too large (at most 36500d)");
+  EXPECT_EQ(ErrorOf("[[alerts.rules]]\nname = \"X\"\nexpr = \"rate(pg_up[100y]) > 0\"\n"), "")
+      << "100 years is the limit, and allowed";
 }
 
 TEST(RulesConfigTest, expr_outside_the_subset_is_a_config_error_with_position) {
@@ -81,9 +101,10 @@ TEST(RulesConfigTest, names_labels_and_templates_are_validated) {
 }
 
 TEST(RulesConfigTest, default_pack_thresholds_disable_and_replace) {
-  auto rules = Load("[alerts]\ndisable = [\"RedisDown\"]\n"
-                    "thresholds.PostgresTooManyConnections = 0.9\n"
-                    "[[alerts.rules]]\nname = \"PgBouncerDown\"\nexpr = \"pgbouncer_up < 1\"\n");
+  auto rules = Load(
+      "[alerts]\ndisable = [\"RedisDown\"]\n"
+      "thresholds.PostgresTooManyConnections = 0.9\n"
+      "[[alerts.rules]]\nname = \"PgBouncerDown\"\nexpr = \"pgbouncer_up < 1\"\n");
   ASSERT_TRUE(rules) << rules.error().ToString();
   EXPECT_EQ(Find(*rules, "RedisDown"), nullptr);
   ASSERT_NE(Find(*rules, "PostgresTooManyConnections"), nullptr);
@@ -108,9 +129,10 @@ TEST(RulesConfigTest, every_default_rule_parses_and_is_documented) {
 
 TEST(TemplateTest, expands_labels_and_value) {
   promql::LabelSet labels{{"target", "db1"}, {"datname", "shop"}};
-  auto r = ExpandTemplate("{{ $labels.target }}/{{$labels.datname}}: {{ $value }} "
-                          "({{ $labels.nope }})",
-                          labels, 0.8125);
+  auto r = ExpandTemplate(
+      "{{ $labels.target }}/{{$labels.datname}}: {{ $value }} "
+      "({{ $labels.nope }})",
+      labels, 0.8125);
   ASSERT_TRUE(r);
   EXPECT_EQ(*r, "db1/shop: 0.8125 (<no value>)");
   EXPECT_EQ(*ExpandTemplate("{{ $value | humanizePercentage }}", labels, 0.8125), "81.25%");

@@ -19,6 +19,7 @@
 #include <sstream>
 
 #include "base/build_info.h"
+#include "base/file.h"
 #include "base/logging.h"
 #include "exporters/http/exposition.h"
 #include "exporters/http/http_server.h"
@@ -219,10 +220,12 @@ int Agent::Run(config::Config config) {
   }
   const std::string bound = http_->BoundAddress();
   if (!options_.listen_address_file.empty()) {
-    // Written to a temporary name and renamed, so a reader never sees a partial address.
-    const std::string tmp = options_.listen_address_file + ".tmp";
-    std::ofstream(tmp) << bound << "\n";
-    std::rename(tmp.c_str(), options_.listen_address_file.c_str());
+    // A reader never sees a partial address.
+    if (Status s = base::WriteFileAtomically(options_.listen_address_file, bound + "\n", 0644);
+        !s.ok()) {
+      spdlog::error("--listen-address-file: {}", s.message());
+      return 1;
+    }
   }
   const bool tls = !config.agent.tls.cert_file.empty();
   ApplyConfig(std::move(config), std::move(runtimes.value()));
@@ -533,24 +536,17 @@ void Agent::EvaluateAlerts() {
 }
 
 void Agent::SaveAlertState() {
-  static bool warned = false;
-  const std::string path = AlertStatePath(config_);
-  const std::string tmp = path + ".tmp";
   std::error_code ec;
   std::filesystem::create_directories(config_.agent.state_dir, ec);
-  const std::string state = rules_.SaveState();
-  std::ofstream out(tmp, std::ios::trunc);
-  out << state;
-  out.close();
-  if (!out || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    if (!warned) {
-      spdlog::warn("cannot write alert state to {}: {}; a restart will forget active alerts",
-                   path, std::strerror(errno));
-      warned = true;
-    }
-    return;
+  const Status s = base::WriteFileAtomically(AlertStatePath(config_), rules_.SaveState());
+  // Logged once per change of state, as a failing target is.
+  if (!s.ok() && alert_state_error_ != s.message()) {
+    spdlog::warn("{}; alerts are still evaluated, but a restart will forget the active ones",
+                 s.message());
+  } else if (s.ok() && !alert_state_error_.empty()) {
+    spdlog::info("alert state is written to {} again", AlertStatePath(config_));
   }
-  warned = false;
+  alert_state_error_ = s.ok() ? "" : s.message();
 }
 
 }  // namespace tacho::agent

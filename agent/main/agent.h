@@ -94,6 +94,7 @@ class Agent {
   boost::asio::steady_timer alerts_timer_{io_};
   std::string external_url_;  // http(s)://<bound address>
   std::string alerts_url_;    // [alerts] external_url, or external_url_
+  std::string alert_state_error_;  // the last failure to write alerts-state.json, "" when ok
   std::chrono::milliseconds alerts_interval_{15000};
   bool alert_state_loaded_ = false;
   bool stopping_ = false;

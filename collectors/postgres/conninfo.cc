@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "base/text.h"
+
 namespace tacho::collectors::postgres {
 namespace {
 
@@ -33,10 +35,8 @@ Expected<ConnParams, std::string> ParseDsn(std::string_view dsn) {
   if (options == nullptr) {
     std::string message = error != nullptr ? error : "out of memory";
     if (error != nullptr) PQfreemem(error);
-    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) {
-      message.pop_back();
-    }
-    return message;
+    // libpq quotes a malformed URI whole, password included.
+    return base::RedactConnectionPasswords(base::OneLine(message));
   }
   ConnParams params;
   for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {

@@ -37,6 +37,15 @@ TEST(ConnInfoTest, invalid_dsn_error_does_not_echo_values) {
   EXPECT_EQ(p.error().find("hunter2"), std::string::npos) << p.error();
 }
 
+TEST(ConnInfoTest, malformed_uri_error_redacts_its_password) {
+  // libpq quotes the whole URI in this error.
+  auto p = ParseDsn("postgresql://tacho:s3cret@[::1:5432/app");
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error(),
+            "end of string reached when looking for matching \"]\" in IPv6 host address in URI: "
+            "\"postgresql://tacho:<redacted>@[::1:5432/app\"");
+}
+
 TEST(ConnInfoTest, adds_session_settings) {
   SessionSettings s;
   s.connect_timeout_seconds = 4;

@@ -534,6 +534,35 @@ Expected<std::string_view, ReadError> ProcfsReader::ReadFile(std::string_view pa
   return std::string_view(buf_.data(), len_);
 }
 
+Expected<std::string_view, ReadError> ProcfsReader::ReadPidfile(std::string_view path,
+                                                                bool follow_symlinks) {
+  path_.assign(path);
+  const int flags =
+      O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (follow_symlinks ? 0 : O_NOFOLLOW);
+  const int fd = open(path_.c_str(), flags);
+  if (fd < 0) return ClassifyErrno(errno);
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return ReadError::kOther;
+  }
+  len_ = 0;
+  if (buf_.size() < kPidfileMaxBytes) buf_.resize(kPidfileMaxBytes);
+  while (len_ < kPidfileMaxBytes) {
+    const ssize_t n = read(fd, buf_.data() + len_, kPidfileMaxBytes - len_);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      close(fd);
+      return ClassifyErrno(err);
+    }
+    if (n == 0) break;
+    len_ += static_cast<std::size_t>(n);
+  }
+  close(fd);
+  return std::string_view(buf_.data(), len_);
+}
+
 Expected<std::string_view, ReadError> ProcfsReader::ReadOutsideFile(std::string_view path) {
   path_.assign(path);
   if (int err = ReadPath(/*from_root=*/false); err != 0) return ClassifyErrno(err);

@@ -161,8 +161,14 @@ class ProcfsReader {
   // view is valid until the next read.
   Expected<std::string_view, ReadError> ReadFile(std::string_view path);
   // The same for a path outside the root (relative to the working directory, or absolute):
-  // pidfiles, cgroup files.
+  // cgroup files.
   Expected<std::string_view, ReadError> ReadOutsideFile(std::string_view path);
+  // The first kPidfileMaxBytes of a pidfile. Whoever can write its directory controls what the
+  // path is, so: opened non-blocking (a FIFO never hangs the collection), not through a symlink
+  // unless `follow_symlinks`, and only a regular file is read (a link to /dev/zero never grows
+  // memory). A FIFO, device or directory is kOther; a symlink that is not followed, kOther.
+  Expected<std::string_view, ReadError> ReadPidfile(std::string_view path, bool follow_symlinks);
+  static constexpr std::size_t kPidfileMaxBytes = 4096;
 
  private:
   // Reads <root>/<proc>/<file> into buf_. 0 or an errno.

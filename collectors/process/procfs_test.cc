@@ -10,6 +10,8 @@
 #include <fstream>
 #include <string>
 
+#include "base/temp_dir_test_util.h"
+
 namespace tacho::collectors::process {
 namespace {
 
@@ -351,6 +353,50 @@ TEST(ProcfsReaderTest, self_link_and_root_files) {
   ASSERT_TRUE(stat.ok());
   EXPECT_EQ(ParseBootTime(*stat), 1700000000);
   EXPECT_EQ(reader.ReadFile("nope").error(), ReadError::kVanished);
+}
+
+class PidfileTest : public base::TempDirTest {
+ protected:
+  ProcfsReader reader_{kFixture};
+};
+
+TEST_F(PidfileTest, reads_a_regular_file) {
+  std::ofstream(Path("d.pid")) << "4242\n";
+  auto text = reader_.ReadPidfile(Path("d.pid"), false);
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ(*text, "4242\n");
+  EXPECT_EQ(reader_.ReadPidfile(Path("absent.pid"), false).error(), ReadError::kVanished);
+}
+
+TEST_F(PidfileTest, a_fifo_is_refused_without_blocking) {
+  ASSERT_EQ(mkfifo(Path("d.pid").c_str(), 0600), 0);
+  // Without O_NONBLOCK this open would wait for a writer for good.
+  EXPECT_EQ(reader_.ReadPidfile(Path("d.pid"), false).error(), ReadError::kOther);
+  EXPECT_EQ(reader_.ReadPidfile(Path("d.pid"), true).error(), ReadError::kOther);
+}
+
+TEST_F(PidfileTest, symlinks_are_followed_only_when_configured) {
+  std::ofstream(Path("real.pid")) << "4242\n";
+  std::filesystem::create_symlink(Path("real.pid"), Path("link.pid"));
+  EXPECT_EQ(reader_.ReadPidfile(Path("link.pid"), false).error(), ReadError::kOther);
+  auto text = reader_.ReadPidfile(Path("link.pid"), true);
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ(*text, "4242\n");
+}
+
+TEST_F(PidfileTest, devices_are_refused_even_through_a_followed_symlink) {
+  std::filesystem::create_symlink("/dev/zero", Path("zero.pid"));
+  EXPECT_EQ(reader_.ReadPidfile(Path("zero.pid"), false).error(), ReadError::kOther);
+  EXPECT_EQ(reader_.ReadPidfile(Path("zero.pid"), true).error(), ReadError::kOther);
+  EXPECT_EQ(reader_.ReadPidfile(dir_.string(), true).error(), ReadError::kOther) << "a directory";
+}
+
+TEST_F(PidfileTest, reads_at_most_the_cap_of_a_large_file) {
+  std::ofstream(Path("big.pid")) << "4242\n" << std::string(1 << 20, 'x');
+  auto text = reader_.ReadPidfile(Path("big.pid"), false);
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ(text->size(), ProcfsReader::kPidfileMaxBytes);
+  EXPECT_EQ(ParsePidfile(*text), 4242);
 }
 
 TEST(ProcfsReaderTest, unreadable_io_file_is_a_permission_error) {

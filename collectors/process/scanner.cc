@@ -66,7 +66,7 @@ void ProcessScanner::ReadPidMatchers() {
     const GroupSpec& group = options_.groups[i];
     pidfile_pids_[i].reset();
     if (group.pidfile.empty()) continue;
-    auto text = reader_.ReadOutsideFile(group.pidfile);
+    auto text = reader_.ReadPidfile(group.pidfile, group.pidfile_follow_symlinks);
     if (!text.ok()) {
       // No pidfile: the daemon is not running, which num_procs 0 says. Anything else counts.
       if (text.error() != ReadError::kVanished) Count(text.error());

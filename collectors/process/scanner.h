@@ -25,6 +25,7 @@ struct GroupSpec {
   std::vector<std::string> exe;       // with a '/': the full exe path; without: its basename
   std::optional<std::regex> cmdline;  // searched in the space-joined cmdline
   std::string pidfile;                // the process whose pid the file holds
+  bool pidfile_follow_symlinks = false;  // read the pidfile through a symlink
   bool self = false;                  // tacho itself (<procfs_root>/self)
 
   bool needs_exe() const { return !exe.empty(); }

@@ -1,5 +1,7 @@
 #include "exporters/webhook/notifier.h"
 
+#include "base/file.h"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -505,17 +507,13 @@ void Notifier::SaveLog() {
     }
     receivers[name] = std::move(groups);
   }
-  const std::string path = state_dir_ + "/notifications.json";
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << json::serialize(json::object{{"version", 1}, {"receivers", receivers}}) << "\n";
-    if (!out) {
-      spdlog::warn("cannot write {}", tmp);
-      return;
-    }
-  }
-  std::rename(tmp.c_str(), path.c_str());
+  const Status s = base::WriteFileAtomically(
+      state_dir_ + "/notifications.json",
+      json::serialize(json::object{{"version", 1}, {"receivers", receivers}}) + "\n");
+  // Logged once per change of state. Without the log a restart may repeat a notification; the
+  // outbox still holds every undelivered one.
+  if (!s.ok() && log_error_ != s.message()) spdlog::warn("{}", s.message());
+  log_error_ = s.ok() ? "" : s.message();
 }
 
 void Notifier::LoadLog() {

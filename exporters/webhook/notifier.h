@@ -125,6 +125,7 @@ class Notifier {
   };
   std::map<std::string, AmStats> am_stats_;
   bool log_dirty_ = false;
+  std::string log_error_;  // the last failure to write notifications.json, "" when ok
   bool stopped_ = false;
 };
 

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
+
 #include <boost/json.hpp>
 #include <cerrno>
 #include <cstdio>
@@ -12,6 +14,8 @@
 #include <random>
 #include <sstream>
 
+#include "base/file.h"
+
 namespace tacho::webhook {
 
 namespace fs = std::filesystem;
@@ -19,44 +23,9 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr const char* kSuffix = ".msg";
-
-// The file: one JSON line of metadata, then the body verbatim.
+// Each entry is a file "<created ms>-<id>.msg": one JSON line of metadata, then the body.
 //   {"id":"msg_…","receiver":"oncall","created_ms":1700000000000}\n{"receiver":…}
-Status WriteDurably(const std::string& dir, const std::string& name, const std::string& data) {
-  const std::string tmp = dir + "/." + name + ".tmp";
-  const std::string final_path = dir + "/" + name;
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::Error("cannot create " + tmp + ": " + std::strerror(errno));
-  std::size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const std::string err = std::strerror(errno);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return Status::Error("cannot write " + tmp + ": " + err);
-    }
-    off += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    const std::string err = std::strerror(errno);
-    ::unlink(tmp.c_str());
-    return Status::Error("cannot sync " + tmp + ": " + err);
-  }
-  if (std::rename(tmp.c_str(), final_path.c_str()) != 0) {
-    const std::string err = std::strerror(errno);
-    ::unlink(tmp.c_str());
-    return Status::Error("cannot rename " + tmp + ": " + err);
-  }
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return Status::Ok();
-}
+constexpr const char* kSuffix = ".msg";
 
 }  // namespace
 
@@ -75,7 +44,10 @@ Status Outbox::Open(const std::string& dir) {
   if (::access(dir.c_str(), W_OK) != 0) {
     return Status::Error("cannot write to " + dir + ": " + std::strerror(errno));
   }
-  // Entries added in memory before Open (none in practice) are written now.
+  // A crash between create and rename leaves a temporary file that no entry owns.
+  if (int n = base::RemoveTemporaryFiles(dir); n > 0) {
+    spdlog::info("outbox {}: removed {} temporary file(s) left by an interrupted write", dir, n);
+  }
   dir_ = dir;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename().string();
@@ -124,7 +96,9 @@ Expected<std::string> Outbox::Add(const std::string& receiver, const std::string
   if (!dir_.empty()) {
     const std::string meta =
         json::serialize(json::object{{"id", e.id}, {"receiver", receiver}, {"created_ms", now_ms}});
-    if (Status s = WriteDurably(dir_, name, meta + "\n" + body); !s.ok()) return s;
+    if (Status s = base::WriteFileAtomically(dir_ + "/" + name, meta + "\n" + body); !s.ok()) {
+      return s;
+    }
   }
   const std::string id = e.id;
   file_of_[id] = name;

@@ -1,0 +1,44 @@
+#include "base/text.h"
+
+#include <gtest/gtest.h>
+
+namespace tacho::base {
+namespace {
+
+TEST(OneLineTest, folds_whitespace_runs_into_one_space) {
+  EXPECT_EQ(OneLine("ERROR:  relation \"x\" does not exist\nLINE 1: SELECT\t1\n"),
+            "ERROR: relation \"x\" does not exist LINE 1: SELECT 1");
+  EXPECT_EQ(OneLine("\n  \n"), "");
+}
+
+TEST(RedactConnectionPasswordsTest, redacts_uri_userinfo_passwords) {
+  EXPECT_EQ(RedactConnectionPasswords("invalid URI propagated to internal parser routine: "
+                                      "\"postgresql://tacho:s3cret@[::1:5432/app\""),
+            "invalid URI propagated to internal parser routine: "
+            "\"postgresql://tacho:<redacted>@[::1:5432/app\"");
+  EXPECT_EQ(RedactConnectionPasswords("redis://:p@ss@127.0.0.1:6379/0 failed"),
+            "redis://:<redacted>@127.0.0.1:6379/0 failed")
+      << "the last @ ends the userinfo";
+  EXPECT_EQ(RedactConnectionPasswords("postgresql://tacho@db/app"), "postgresql://tacho@db/app")
+      << "no password: unchanged";
+  EXPECT_EQ(RedactConnectionPasswords("see https://example.com/a:b@c"),
+            "see https://example.com/a:b@c")
+      << "an @ in the path is not userinfo";
+}
+
+TEST(RedactConnectionPasswordsTest, redacts_keyword_values_quoted_or_bare) {
+  EXPECT_EQ(RedactConnectionPasswords("host=db password=s3cret user=x"),
+            "host=db password=<redacted> user=x");
+  EXPECT_EQ(RedactConnectionPasswords("host=db password = 'it\\'s a secret' user=x"),
+            "host=db password = <redacted> user=x");
+  EXPECT_EQ(RedactConnectionPasswords("postgresql://db/app?sslmode=require&password=s3cret#x"),
+            "postgresql://db/app?sslmode=require&password=<redacted>#x");
+  EXPECT_EQ(RedactConnectionPasswords("sslpassword=k1 password=k2"),
+            "sslpassword=<redacted> password=<redacted>");
+  EXPECT_EQ(RedactConnectionPasswords("missing \"=\" after \"password\" in connection info"),
+            "missing \"=\" after \"password\" in connection info");
+  EXPECT_EQ(RedactConnectionPasswords("password='unterminated"), "password=<redacted>");
+}
+
+}  // namespace
+}  // namespace tacho::base
