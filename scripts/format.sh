@@ -48,11 +48,16 @@ else
   fi
 fi
 
-differ=()
 for f in "${files[@]}"; do
   [ -f "$f" ] || { echo "format.sh: no such file: $f" >&2; exit 2; }
-  if ! "$clang_format" --style="$style" "$f" | cmp -s - "$f"; then differ+=("$f"); fi
 done
+# One clang-format for all files: --dry-run -Werror reports every differing spot as
+# "FILE:LINE:COL: error: code should be clang-formatted".
+differ=()
+if [ ${#files[@]} -gt 0 ]; then
+  mapfile -t differ < <("$clang_format" --style="$style" --dry-run -Werror "${files[@]}" 2>&1 |
+    sed -n 's/^\(.*\):[0-9]*:[0-9]*: error: code should be clang-formatted.*/\1/p' | sort -u)
+fi
 
 echo "$(basename "$clang_format") $("$clang_format" --version | sed -n 's/.*version \([0-9.]*\).*/\1/p'):" \
   "${#differ[@]} of ${#files[@]} files differ from .clang-format"
