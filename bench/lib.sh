@@ -67,6 +67,10 @@
 #     mib KIB                     KiB as MiB, 1 decimal
 #     latency_row P TIMES_A TIMES_B   table row "scrape latency pP (ms)|A|B" (P=100: "max")
 #     latency_rows TIMES_A TIMES_B P..  latency_row for each P, one a line (for mapfile)
+#     cpu_rows DECIMALS T_COLLECTION T_SCRAPE PEER_SCRAPE   the rows "CPU per collection (ms)",
+#                                 "CPU per scrape (ms)" and "CPU, fresh data every 1 s (% core)"
+#                                 of tacho (collecting every INTERVAL) and of a peer that
+#                                 collects on each scrape, one a line (for mapfile)
 #     print_table HEADER ROW..    Markdown table (TABLE_COLUMNS: widths, see there)
 #
 # Variables the scripts may set: SCRAPE_SECONDS (scrape_series' time cap), SCRAPE_TIMEOUT (curl's
@@ -326,6 +330,13 @@ latency_row() {  # P TIMES_A TIMES_B
 latency_rows() {  # TIMES_A TIMES_B P..
   local p
   for p in "${@:3}"; do latency_row "$p" "$1" "$2"; echo; done
+}
+
+cpu_rows() {  # DECIMALS T_COLLECTION T_SCRAPE PEER_SCRAPE
+  printf 'CPU per collection (ms)|%s|%s\n' "$2" "$4"
+  printf 'CPU per scrape (ms)|%s|%s\n' "$3" "$4"
+  printf 'CPU, fresh data every 1 s (%% core)|%s|%s\n' \
+    "$(fresh_1s_pct "$1" "$3" "$2" "$(interval_seconds "$INTERVAL")")" "$(fresh_1s_pct "$1" "$4")"
 }
 
 # print_table HEADER ROW..: a Markdown table of "cell|cell|..." lines. TABLE_COLUMNS holds the

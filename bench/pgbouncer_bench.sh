@@ -278,18 +278,14 @@ bare_tacho_rss
 # --- report -------------------------------------------------------------------------------------
 tacho_bytes=$(mean_bytes "$WORK/tacho.times")
 pe_bytes=$(mean_bytes "$WORK/pe.times")
-interval_s=$(interval_seconds "$INTERVAL")
-tacho_1s_pct=$(fresh_1s_pct 3 "$tacho_cpu_per_scrape" "$tacho_cpu_per_collection" "$interval_s")
-pe_1s_pct=$(fresh_1s_pct 3 "$pe_cpu_per_scrape")
 
 mapfile -t latency < <(latency_rows "$WORK/tacho.times" "$WORK/pe.times" 50 90 99)
+mapfile -t cpu < <(cpu_rows 3 "$tacho_cpu_per_collection" "$tacho_cpu_per_scrape" "$pe_cpu_per_scrape")
 rows=(
   "pools (SHOW LISTS) / pool series|${tacho_pools:-?} / $tacho_pool_rows|${pe_pools:-?} / $pe_pool_rows|-"
   "sequential scrapes measured|$tacho_n|$pe_n|-"
   "${latency[@]}"
-  "CPU per collection (ms)|$tacho_cpu_per_collection|$pe_cpu_per_scrape"
-  "CPU per scrape (ms)|$tacho_cpu_per_scrape|$pe_cpu_per_scrape"
-  "CPU, fresh data every 1 s (% core)|$tacho_1s_pct|$pe_1s_pct"
+  "${cpu[@]}"
   "CPU with no scrapes (% core)|$tacho_idle_pct|$pe_idle_pct|-"
   "PgBouncer CPU per collection (ms)|$pgb_per_tacho|$pgb_per_pe"
   "RSS after warm-up (MiB)|$(mib "$tacho_rss_warm")|$(mib "$pe_rss_warm")"

@@ -142,12 +142,8 @@ workers_left=$(count_workers)
 tacho_bytes=$(mean_bytes "$WORK/tacho.times")
 pe_bytes=$(mean_bytes "$WORK/pe.times")
 
-# CPU (% of one core) for fresh data every second: tacho collects each interval and serves one
-# scrape; process-exporter collects on each of one scrape per second.
-tacho_1s_pct=$(fresh_1s_pct 2 "$tacho_cpu_per_scrape" "$tacho_cpu_per_collection" "$interval_s")
-pe_1s_pct=$(fresh_1s_pct 2 "$pe_cpu_per_scrape")
-
 mapfile -t latency < <(latency_rows "$WORK/tacho.times" "$WORK/pe.times" 50 90 99 100)
+mapfile -t cpu < <(cpu_rows 2 "$tacho_cpu_per_collection" "$tacho_cpu_per_scrape" "$pe_cpu_per_scrape")
 rows=(
   "processes in group 'bench'|${tacho_seen:-?}|${pe_seen:-?}|-"
   "sequential scrapes measured|$tacho_n|$pe_n|-"
@@ -157,10 +153,8 @@ rows=(
   "samples in body|$tacho_series|$pe_series"
   "RSS after warm-up (MiB)|$(mib "$tacho_rss_warm")|$(mib "$pe_rss_warm")"
   "RSS at end (MiB)|$(mib "$tacho_rss_end")|$(mib "$pe_rss_end")"
-  "CPU per collection (ms)|$tacho_cpu_per_collection|$pe_cpu_per_scrape"
-  "CPU per scrape (ms)|$tacho_cpu_per_scrape|$pe_cpu_per_scrape"
+  "${cpu[@]}"
   "CPU with no scrapes (% core)|$tacho_idle_pct|$pe_idle_pct"
-  "CPU, fresh data every 1 s (% core)|$tacho_1s_pct|$pe_1s_pct"
 )
 
 echo

@@ -147,16 +147,12 @@ bare_tacho_rss
 # --- report ---------------------------------------------------------------------------------------
 tacho_bytes=$(mean_bytes "$WORK/tacho.times")
 re_bytes=$(mean_bytes "$WORK/re.times")
-interval_s=$(interval_seconds "$INTERVAL")
-tacho_1s_pct=$(fresh_1s_pct 3 "$tacho_cpu_per_scrape" "$tacho_cpu_per_collection" "$interval_s")
-re_1s_pct=$(fresh_1s_pct 3 "$re_cpu_per_scrape")
 
 mapfile -t latency < <(latency_rows "$WORK/tacho.times" "$WORK/re.times" 50 90 99)
+mapfile -t cpu < <(cpu_rows 3 "$tacho_cpu_per_collection" "$tacho_cpu_per_scrape" "$re_cpu_per_scrape")
 rows=(
   "${latency[@]}"
-  "CPU per collection (ms)|$tacho_cpu_per_collection|$re_cpu_per_scrape"
-  "CPU per scrape (ms)|$tacho_cpu_per_scrape|$re_cpu_per_scrape"
-  "CPU, fresh data every 1 s (% core)|$tacho_1s_pct|$re_1s_pct"
+  "${cpu[@]}"
   "CPU with no scrapes (% core)|$tacho_idle_pct|$re_idle_pct"
   "RSS after warm-up (MiB)|$(mib "$tacho_rss_warm")|$(mib "$re_rss_warm")"
   "RSS at end (MiB)|$(mib "$tacho_rss_end")|$(mib "$re_rss_end")"
