@@ -51,6 +51,13 @@
 #     metric_sum FILE METRIC [FILTER]   sum of METRIC's samples whose line matches FILTER
 #     scrape_series NAME URL N    N sequential scrapes, fewer if SCRAPE_SECONDS (if set) pass
 #                                 -> WORK/NAME.times ("time_total size" lines), WORK/NAME.n
+#     measure_scrapes NAME URL PID N CLOCK   scrape_series NAME URL N, PID's CPU read with CLOCK
+#                                 (cpu_ns or cpu_ticks) around it -> SCRAPE_N, SCRAPE_CPU (the
+#                                 delta in CLOCK's unit), SCRAPE_CPU_MS (ms per scrape),
+#                                 SCRAPE_T0 / SCRAPE_T1 (wall clock before and after)
+#     measure_tacho_scrapes N CLOCK FILTER MS_PER_COLLECTION   measure_scrapes of tacho, net of
+#                                 the collections of its instances matching FILTER that ran
+#                                 meanwhile -> SCRAPE_N, BG_RUNS, TACHO_CPU_PER_SCRAPE (ms)
 #     percentile FILE P           nearest-rank percentile of the first column, in ms
 #     mean_bytes FILE             mean of the second column (a .times file's body size)
 #     interval_seconds DURATION   "1s", "500ms", "1m" -> seconds
@@ -59,6 +66,11 @@
 #                                 A is "-" or B is 0
 #     mib KIB                     KiB as MiB, 1 decimal
 #     latency_row P TIMES_A TIMES_B   table row "scrape latency pP (ms)|A|B" (P=100: "max")
+#     latency_rows TIMES_A TIMES_B P..  latency_row for each P, one a line (for mapfile)
+#     cpu_rows DECIMALS T_COLLECTION T_SCRAPE PEER_SCRAPE   the rows "CPU per collection (ms)",
+#                                 "CPU per scrape (ms)" and "CPU, fresh data every 1 s (% core)"
+#                                 of tacho (collecting every INTERVAL) and of a peer that
+#                                 collects on each scrape, one a line (for mapfile)
 #     print_table HEADER ROW..    Markdown table (TABLE_COLUMNS: widths, see there)
 #
 # Variables the scripts may set: SCRAPE_SECONDS (scrape_series' time cap), SCRAPE_TIMEOUT (curl's
@@ -188,8 +200,7 @@ warm_up() {  # N URL..: connections made, caches filled, a few collections and s
 # libraries rather than the collector measured.
 bare_tacho_rss() {
   local pid
-  printf '[agent]\nlisten = "127.0.0.1:0"\nstate_dir = "%s/state"\nlog_level = "warn"\n' "$WORK" \
-    >"$WORK/empty.toml"
+  tacho_agent_config "$WORK/empty.toml" "$WORK/state" warn </dev/null
   "$TACHO" --config "$WORK/empty.toml" </dev/null >/dev/null 2>&1 &
   pid=$!
   track_pid "$pid"
@@ -255,6 +266,39 @@ scrape_series() {  # NAME URL N
   echo "$i" >"$WORK/$name.n"
 }
 
+# The clock rate of a CPU reader: cpu_ns counts nanoseconds, cpu_ticks clock ticks.
+clock_hz() { if [ "$1" = cpu_ns ]; then echo 1e9; else echo "$CLK_TCK"; fi; }
+
+measure_scrapes() {  # NAME URL PID N CLOCK
+  local c0
+  c0=$("$5" "$3"); SCRAPE_T0=$(now)
+  scrape_series "$1" "$2" "$4"
+  SCRAPE_CPU=$(($("$5" "$3") - c0)); SCRAPE_T1=$(now)
+  SCRAPE_N=$(cat "$WORK/$1.n")
+  # shellcheck disable=SC2034  # for the caller
+  SCRAPE_CPU_MS=$(cpu_ms_per "$SCRAPE_CPU" "$(clock_hz "$5")" "$SCRAPE_N")
+}
+
+# measure_tacho_scrapes N CLOCK FILTER MS_PER_COLLECTION: the background collections that ran
+# during the scrapes come from tacho_collector_runs_total (lines matching FILTER), or, where it is
+# missing, from the wall time over INTERVAL; each is charged MS_PER_COLLECTION.
+measure_tacho_scrapes() {
+  local runs0 runs1
+  curl -fsS -o "$WORK/tacho-before-scrapes.prom" "$TACHO_URL"
+  runs0=$(metric_sum "$WORK/tacho-before-scrapes.prom" tacho_collector_runs_total "$3")
+  measure_scrapes tacho "$TACHO_URL" "$TACHO_PID" "$1" "$2"
+  curl -fsS -o "$WORK/tacho-after-scrapes.prom" "$TACHO_URL"
+  runs1=$(metric_sum "$WORK/tacho-after-scrapes.prom" tacho_collector_runs_total "$3")
+  if [ -n "$runs0" ] && [ -n "$runs1" ]; then
+    BG_RUNS=$(awk -v a="$runs0" -v b="$runs1" 'BEGIN { print b - a }')
+  else
+    BG_RUNS=$(awk -v a="$SCRAPE_T0" -v b="$SCRAPE_T1" -v i="$(interval_seconds "$INTERVAL")" \
+      'BEGIN { printf "%d", (b - a) / i }')
+  fi
+  # shellcheck disable=SC2034  # for the caller
+  TACHO_CPU_PER_SCRAPE=$(cpu_ms_per_scrape "$SCRAPE_CPU" "$(clock_hz "$2")" "$SCRAPE_N" "$BG_RUNS" "$4")
+}
+
 percentile() {  # FILE P
   sort -g "$1" | awk -v p="$2" '{ v[NR] = $1 } END {
     r = int((p / 100) * NR + 0.999999); if (r < 1) r = 1; if (r > NR) r = NR; printf "%.2f", v[r] * 1000 }'
@@ -281,6 +325,18 @@ latency_row() {  # P TIMES_A TIMES_B
   local label="p$1"
   if [ "$1" = 100 ]; then label=max; fi
   printf 'scrape latency %s (ms)|%s|%s' "$label" "$(percentile "$2" "$1")" "$(percentile "$3" "$1")"
+}
+
+latency_rows() {  # TIMES_A TIMES_B P..
+  local p
+  for p in "${@:3}"; do latency_row "$p" "$1" "$2"; echo; done
+}
+
+cpu_rows() {  # DECIMALS T_COLLECTION T_SCRAPE PEER_SCRAPE
+  printf 'CPU per collection (ms)|%s|%s\n' "$2" "$4"
+  printf 'CPU per scrape (ms)|%s|%s\n' "$3" "$4"
+  printf 'CPU, fresh data every 1 s (%% core)|%s|%s\n' \
+    "$(fresh_1s_pct "$1" "$3" "$2" "$(interval_seconds "$INTERVAL")")" "$(fresh_1s_pct "$1" "$4")"
 }
 
 # print_table HEADER ROW..: a Markdown table of "cell|cell|..." lines. TABLE_COLUMNS holds the

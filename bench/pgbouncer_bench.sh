@@ -139,12 +139,7 @@ pgb_pools=$(admin_psql "SHOW POOLS" | wc -l)
 log "PgBouncer :$PGB_PORT (pid $PGB_PID, auth $AUTH, pool_size 5): $((DATABASES + 2)) databases, $pgb_pools pools"
 
 # --- exporters ----------------------------------------------------------------------------------
-cat >"$WORK/tacho.toml" <<EOF
-[agent]
-listen = "127.0.0.1:0"
-state_dir = "$WORK/state"
-log_level = "warn"
-
+tacho_agent_config "$WORK/tacho.toml" "$WORK/state" warn <<EOF
 [[collectors.pgbouncer]]
 name = "bench"
 interval = "$INTERVAL"
@@ -224,22 +219,12 @@ tacho_duration=$(metric_sum "$WORK/tacho-after-idle.prom" tacho_scrape_collector
 
 # --- 2. scrapes ---------------------------------------------------------------------------------
 log "tacho: up to $SCRAPES sequential scrapes"
-runs_s0=$(tacho_runs "$WORK/tacho-after-idle.prom")
-c0=$(cpu_ns "$TACHO_PID")
-scrape_series tacho "$TACHO_URL" "$SCRAPES"
-c1=$(cpu_ns "$TACHO_PID")
-tacho_n=$(cat "$WORK/tacho.n")
-curl -fsS -o "$WORK/tacho-after-scrapes.prom" "$TACHO_URL"
-runs_s1=$(tacho_runs "$WORK/tacho-after-scrapes.prom")
-bg_runs=$(awk -v a="$runs_s0" -v b="$runs_s1" 'BEGIN { print b - a }')
-tacho_cpu_per_scrape=$(cpu_ms_per_scrape $((c1 - c0)) 1e9 "$tacho_n" "$bg_runs" "$tacho_cpu_per_collection")
+measure_tacho_scrapes "$SCRAPES" cpu_ns 'target="bench"' "$tacho_cpu_per_collection"
+tacho_n=$SCRAPE_N; bg_runs=$BG_RUNS; tacho_cpu_per_scrape=$TACHO_CPU_PER_SCRAPE
 
 log "prometheus-pgbouncer-exporter: up to $SCRAPES sequential scrapes (at most ${SCRAPE_SECONDS}s)"
-c0=$(cpu_ns "$PE_PID")
-scrape_series pe "$PE_URL" "$SCRAPES"
-c1=$(cpu_ns "$PE_PID")
-pe_n=$(cat "$WORK/pe.n")
-pe_cpu_per_scrape=$(cpu_ms_per $((c1 - c0)) 1e9 "$pe_n")
+measure_scrapes pe "$PE_URL" "$PE_PID" "$SCRAPES" cpu_ns
+pe_n=$SCRAPE_N; pe_cpu_per_scrape=$SCRAPE_CPU_MS
 
 tacho_rss_end=$(rss_kib "$TACHO_PID"); pe_rss_end=$(rss_kib "$PE_PID")
 tacho_anon_end=$(rss_anon_kib "$TACHO_PID"); pe_anon_end=$(rss_anon_kib "$PE_PID")
@@ -293,19 +278,14 @@ bare_tacho_rss
 # --- report -------------------------------------------------------------------------------------
 tacho_bytes=$(mean_bytes "$WORK/tacho.times")
 pe_bytes=$(mean_bytes "$WORK/pe.times")
-interval_s=$(interval_seconds "$INTERVAL")
-tacho_1s_pct=$(fresh_1s_pct 3 "$tacho_cpu_per_scrape" "$tacho_cpu_per_collection" "$interval_s")
-pe_1s_pct=$(fresh_1s_pct 3 "$pe_cpu_per_scrape")
 
+mapfile -t latency < <(latency_rows "$WORK/tacho.times" "$WORK/pe.times" 50 90 99)
+mapfile -t cpu < <(cpu_rows 3 "$tacho_cpu_per_collection" "$tacho_cpu_per_scrape" "$pe_cpu_per_scrape")
 rows=(
   "pools (SHOW LISTS) / pool series|${tacho_pools:-?} / $tacho_pool_rows|${pe_pools:-?} / $pe_pool_rows|-"
   "sequential scrapes measured|$tacho_n|$pe_n|-"
-  "$(latency_row 50 "$WORK/tacho.times" "$WORK/pe.times")"
-  "$(latency_row 90 "$WORK/tacho.times" "$WORK/pe.times")"
-  "$(latency_row 99 "$WORK/tacho.times" "$WORK/pe.times")"
-  "CPU per collection (ms)|$tacho_cpu_per_collection|$pe_cpu_per_scrape"
-  "CPU per scrape (ms)|$tacho_cpu_per_scrape|$pe_cpu_per_scrape"
-  "CPU, fresh data every 1 s (% core)|$tacho_1s_pct|$pe_1s_pct"
+  "${latency[@]}"
+  "${cpu[@]}"
   "CPU with no scrapes (% core)|$tacho_idle_pct|$pe_idle_pct|-"
   "PgBouncer CPU per collection (ms)|$pgb_per_tacho|$pgb_per_pe"
   "RSS after warm-up (MiB)|$(mib "$tacho_rss_warm")|$(mib "$pe_rss_warm")"

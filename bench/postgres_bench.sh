@@ -95,12 +95,7 @@ if [ "$MODE" = scale ]; then
   statements=$(psql_ tacho_test "SELECT count(*) FROM pg_stat_statements")
   tables=$(psql_ tacho_test "SELECT count(*) FROM pg_stat_user_tables")
   log "$statements statements, $tables tables"
-  cat >"$WORK/tacho.toml" <<EOF
-[agent]
-listen = "127.0.0.1:0"
-state_dir = "$WORK/state"
-log_level = "warn"
-
+  tacho_agent_config "$WORK/tacho.toml" "$WORK/state" warn <<EOF
 [[collectors.postgres]]
 name = "scale"
 dsn = "host=127.0.0.1 port=$PORT user=postgres dbname=tacho_test"
@@ -159,14 +154,7 @@ PM=$TACHO_PG_PID
 log "workload: $TABLES tables x 4 statement shapes, pgbench -i"
 {
   echo "SET client_min_messages = warning;"
-  for ((i = 1; i <= TABLES; i++)); do
-    echo "CREATE TABLE t_$i (id int PRIMARY KEY, v int);"
-    echo "INSERT INTO t_$i SELECT g, g FROM generate_series(1, 10) g;"
-    echo "SELECT v FROM t_$i WHERE id = 1;"
-    echo "SELECT count(*) FROM t_$i;"
-    echo "UPDATE t_$i SET v = v + 1 WHERE id = 2;"
-    echo "SELECT max(v), min(id) FROM t_$i;"
-  done
+  tacho_pg_tables_sql "$TABLES"
 } >"$WORK/workload.sql"
 "$TACHO_PG_BIN/psql" -X -q -h 127.0.0.1 -p "$PORT" -U postgres -d tacho_test -f "$WORK/workload.sql" >/dev/null
 "$TACHO_PG_BIN/pgbench" -q -i -s 1 -h 127.0.0.1 -p "$PORT" -U postgres tacho_test >/dev/null 2>&1
@@ -183,12 +171,7 @@ zcat -f /usr/share/doc/prometheus-postgres-exporter/examples/queries.yaml* |
   sed -E 's/\b(total|min|max|mean|stddev)_time\b/\1_exec_time/g' >"$WORK/queries.yaml"
 
 # --- exporters ----------------------------------------------------------------------------------
-cat >"$WORK/tacho.toml" <<EOF
-[agent]
-listen = "127.0.0.1:0"
-state_dir = "$WORK/state"
-log_level = "warn"
-
+tacho_agent_config "$WORK/tacho.toml" "$WORK/state" warn <<EOF
 [[collectors.postgres]]
 name = "bench"
 interval = "$INTERVAL"

@@ -64,12 +64,7 @@ done
 log "$PROCS workers running"
 
 # --- exporters ----------------------------------------------------------------------------------
-cat >"$WORK/tacho.toml" <<EOF
-[agent]
-listen = "127.0.0.1:0"
-state_dir = "$WORK/state"
-log_level = "warn"
-
+tacho_agent_config "$WORK/tacho.toml" "$WORK/state" warn <<EOF
 [[collectors.process]]
 name = "bench"
 interval = "$INTERVAL"
@@ -132,28 +127,12 @@ pe_idle_pct=$(cpu_pct $((p_cpu1 - p_cpu0)) "$CLK_TCK" "$idle_wall" 2)
 
 # --- 2. scrapes ---------------------------------------------------------------------------------
 log "up to $SCRAPES sequential scrapes of tacho (at most ${SCRAPE_SECONDS}s)"
-curl -fsS -o "$WORK/tacho-before-scrapes.prom" "$TACHO_URL"
-runs_s0=$(metric_sum "$WORK/tacho-before-scrapes.prom" tacho_collector_runs_total 'bench')
-c0=$(cpu_ticks "$TACHO_PID"); s0=$(now)
-scrape_series tacho "$TACHO_URL" "$SCRAPES"
-c1=$(cpu_ticks "$TACHO_PID"); s1=$(now)
-tacho_n=$(cat "$WORK/tacho.n")
-curl -fsS -o "$WORK/tacho-after-scrapes.prom" "$TACHO_URL"
-runs_s1=$(metric_sum "$WORK/tacho-after-scrapes.prom" tacho_collector_runs_total 'bench')
-if [ -n "$runs_s0" ] && [ -n "$runs_s1" ]; then
-  bg_runs=$(awk -v a="$runs_s0" -v b="$runs_s1" 'BEGIN { print b - a }')
-else
-  bg_runs=$(awk -v a="$s0" -v b="$s1" -v i="$interval_s" 'BEGIN { printf "%d", (b - a) / i }')
-fi
-# What the scrapes cost beyond the background collections that ran meanwhile.
-tacho_cpu_per_scrape=$(cpu_ms_per_scrape $((c1 - c0)) "$CLK_TCK" "$tacho_n" "$bg_runs" "$tacho_cpu_per_collection")
+measure_tacho_scrapes "$SCRAPES" cpu_ticks bench "$tacho_cpu_per_collection"
+tacho_n=$SCRAPE_N; bg_runs=$BG_RUNS; tacho_cpu_per_scrape=$TACHO_CPU_PER_SCRAPE
 
 log "up to $SCRAPES sequential scrapes of prometheus-process-exporter (at most ${SCRAPE_SECONDS}s)"
-c0=$(cpu_ticks "$PE_PID")
-scrape_series pe "$PE_URL" "$SCRAPES"
-c1=$(cpu_ticks "$PE_PID")
-pe_n=$(cat "$WORK/pe.n")
-pe_cpu_per_scrape=$(cpu_ms_per $((c1 - c0)) "$CLK_TCK" "$pe_n")
+measure_scrapes pe "$PE_URL" "$PE_PID" "$SCRAPES" cpu_ticks
+pe_n=$SCRAPE_N; pe_cpu_per_scrape=$SCRAPE_CPU_MS
 
 tacho_rss_end=$(rss_kib "$TACHO_PID")
 pe_rss_end=$(rss_kib "$PE_PID")
@@ -163,27 +142,19 @@ workers_left=$(count_workers)
 tacho_bytes=$(mean_bytes "$WORK/tacho.times")
 pe_bytes=$(mean_bytes "$WORK/pe.times")
 
-# CPU (% of one core) for fresh data every second: tacho collects each interval and serves one
-# scrape; process-exporter collects on each of one scrape per second.
-tacho_1s_pct=$(fresh_1s_pct 2 "$tacho_cpu_per_scrape" "$tacho_cpu_per_collection" "$interval_s")
-pe_1s_pct=$(fresh_1s_pct 2 "$pe_cpu_per_scrape")
-
+mapfile -t latency < <(latency_rows "$WORK/tacho.times" "$WORK/pe.times" 50 90 99 100)
+mapfile -t cpu < <(cpu_rows 2 "$tacho_cpu_per_collection" "$tacho_cpu_per_scrape" "$pe_cpu_per_scrape")
 rows=(
   "processes in group 'bench'|${tacho_seen:-?}|${pe_seen:-?}|-"
   "sequential scrapes measured|$tacho_n|$pe_n|-"
-  "$(latency_row 50 "$WORK/tacho.times" "$WORK/pe.times")"
-  "$(latency_row 90 "$WORK/tacho.times" "$WORK/pe.times")"
-  "$(latency_row 99 "$WORK/tacho.times" "$WORK/pe.times")"
-  "$(latency_row 100 "$WORK/tacho.times" "$WORK/pe.times")"
+  "${latency[@]}"
   "body bytes|$tacho_bytes|$pe_bytes"
   "body bytes, gzip|$tacho_gzip|$pe_gzip"
   "samples in body|$tacho_series|$pe_series"
   "RSS after warm-up (MiB)|$(mib "$tacho_rss_warm")|$(mib "$pe_rss_warm")"
   "RSS at end (MiB)|$(mib "$tacho_rss_end")|$(mib "$pe_rss_end")"
-  "CPU per collection (ms)|$tacho_cpu_per_collection|$pe_cpu_per_scrape"
-  "CPU per scrape (ms)|$tacho_cpu_per_scrape|$pe_cpu_per_scrape"
+  "${cpu[@]}"
   "CPU with no scrapes (% core)|$tacho_idle_pct|$pe_idle_pct"
-  "CPU, fresh data every 1 s (% core)|$tacho_1s_pct|$pe_1s_pct"
 )
 
 echo

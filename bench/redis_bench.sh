@@ -79,12 +79,7 @@ LOAD_PID=$!
 track_pid "$LOAD_PID"
 
 # --- exporters ----------------------------------------------------------------------------------
-cat >"$WORK/tacho.toml" <<EOF
-[agent]
-listen = "127.0.0.1:0"
-state_dir = "$WORK/state"
-log_level = "warn"
-
+tacho_agent_config "$WORK/tacho.toml" "$WORK/state" warn <<EOF
 [[collectors.redis]]
 name = "bench"
 interval = "$INTERVAL"
@@ -132,23 +127,14 @@ tacho_conns_per_collection=$(awk -v v="$tacho_conns_per_collection" 'BEGIN { pri
 
 # --- 2. scrapes -----------------------------------------------------------------------------------
 log "$SCRAPES sequential scrapes of tacho"
-curl -fsS -o "$WORK/tacho-before-scrapes.prom" "$TACHO_URL"
-runs_s0=$(metric_sum "$WORK/tacho-before-scrapes.prom" tacho_collector_runs_total 'target="bench"')
-c0=$(cpu_ns "$TACHO_PID")
-scrape_series tacho "$TACHO_URL" "$SCRAPES"
-c1=$(cpu_ns "$TACHO_PID")
-curl -fsS -o "$WORK/tacho-after-scrapes.prom" "$TACHO_URL"
-runs_s1=$(metric_sum "$WORK/tacho-after-scrapes.prom" tacho_collector_runs_total 'target="bench"')
-bg_runs=$(awk -v a="$runs_s0" -v b="$runs_s1" 'BEGIN { print b - a }')
-tacho_cpu_per_scrape=$(cpu_ms_per_scrape $((c1 - c0)) 1e9 "$SCRAPES" "$bg_runs" "$tacho_cpu_per_collection")
+measure_tacho_scrapes "$SCRAPES" cpu_ns 'target="bench"' "$tacho_cpu_per_collection"
+bg_runs=$BG_RUNS; tacho_cpu_per_scrape=$TACHO_CPU_PER_SCRAPE
 
 log "$SCRAPES sequential scrapes of redis_exporter"
 conn0=$(info_field total_connections_received)
-c0=$(cpu_ns "$RE_PID")
-scrape_series re "$RE_URL" "$SCRAPES"
-c1=$(cpu_ns "$RE_PID")
+measure_scrapes re "$RE_URL" "$RE_PID" "$SCRAPES" cpu_ns
 conn1=$(info_field total_connections_received)
-re_cpu_per_scrape=$(cpu_ms_per $((c1 - c0)) 1e9 "$SCRAPES")
+re_cpu_per_scrape=$SCRAPE_CPU_MS
 re_conns_per_collection=$(awk -v a="$conn0" -v b="$conn1" -v n="$SCRAPES" 'BEGIN { printf "%.2f", (b - a - 1) / n }')
 
 tacho_rss_end=$(rss_kib "$TACHO_PID"); re_rss_end=$(rss_kib "$RE_PID")
@@ -161,17 +147,12 @@ bare_tacho_rss
 # --- report ---------------------------------------------------------------------------------------
 tacho_bytes=$(mean_bytes "$WORK/tacho.times")
 re_bytes=$(mean_bytes "$WORK/re.times")
-interval_s=$(interval_seconds "$INTERVAL")
-tacho_1s_pct=$(fresh_1s_pct 3 "$tacho_cpu_per_scrape" "$tacho_cpu_per_collection" "$interval_s")
-re_1s_pct=$(fresh_1s_pct 3 "$re_cpu_per_scrape")
 
+mapfile -t latency < <(latency_rows "$WORK/tacho.times" "$WORK/re.times" 50 90 99)
+mapfile -t cpu < <(cpu_rows 3 "$tacho_cpu_per_collection" "$tacho_cpu_per_scrape" "$re_cpu_per_scrape")
 rows=(
-  "$(latency_row 50 "$WORK/tacho.times" "$WORK/re.times")"
-  "$(latency_row 90 "$WORK/tacho.times" "$WORK/re.times")"
-  "$(latency_row 99 "$WORK/tacho.times" "$WORK/re.times")"
-  "CPU per collection (ms)|$tacho_cpu_per_collection|$re_cpu_per_scrape"
-  "CPU per scrape (ms)|$tacho_cpu_per_scrape|$re_cpu_per_scrape"
-  "CPU, fresh data every 1 s (% core)|$tacho_1s_pct|$re_1s_pct"
+  "${latency[@]}"
+  "${cpu[@]}"
   "CPU with no scrapes (% core)|$tacho_idle_pct|$re_idle_pct"
   "RSS after warm-up (MiB)|$(mib "$tacho_rss_warm")|$(mib "$re_rss_warm")"
   "RSS at end (MiB)|$(mib "$tacho_rss_end")|$(mib "$re_rss_end")"

@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   # toolchain
   build-essential cmake ninja-build pkg-config git ca-certificates
+  clang-format
   # libraries (Boost 1.81 explicitly: the unversioned libboost-dev is 1.74)
   libboost1.81-dev libboost-json1.81-dev
   prometheus-cpp-dev libpqxx-dev libpq-dev libhiredis-dev

@@ -4,16 +4,15 @@
 # a collector's README.md, so a renamed metric cannot silently empty a panel.
 # Usage: dashboards_test.sh REPO_ROOT
 set -uo pipefail
+# shellcheck source=tests/lib/check.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/check.sh"
 ROOT=${1:?usage: $0 REPO_ROOT}
-PROMTOOL=$(command -v promtool || echo /usr/bin/promtool)
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/tacho-dash.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
-passed=0
-failed=0
+check_begin tacho-dash
+PROMTOOL=$(tacho_promtool) || { echo "promtool missing"; exit 1; }
 
 for dash in "$ROOT"/dashboards/grafana/*.json; do
   name=$(basename "$dash")
-  if ! python3 - "$dash" "$WORK/rules.yml" "$WORK/metrics.txt" <<'PY'
+  if ! tacho_python - "$dash" "$WORK/rules.yml" "$WORK/metrics.txt" <<'PY'
 import json, re, sys
 dash = json.load(open(sys.argv[1]))
 exprs = []
@@ -45,13 +44,9 @@ open(sys.argv[3], "w").write("\n".join(sorted(names)) + "\n")
 print(f"{len(exprs)} queries, {len(names)} metric names")
 PY
   then
-    echo "FAIL - $name is not a valid dashboard"; failed=$((failed + 1)); continue
+    fail "$name is not a valid dashboard"; continue
   fi
-  if "$PROMTOOL" check rules "$WORK/rules.yml" > "$WORK/promtool.out" 2>&1; then
-    echo "ok   - $name: every query is valid PromQL"; passed=$((passed + 1))
-  else
-    echo "FAIL - $name: promtool rejects a query"; cat "$WORK/promtool.out"; failed=$((failed + 1))
-  fi
+  check "$name: every query is valid PromQL" "$PROMTOOL" check rules "$WORK/rules.yml"
   undocumented=""
   while read -r metric; do
     [ -z "$metric" ] && continue
@@ -59,17 +54,14 @@ PY
       undocumented="$undocumented $metric"
     fi
   done < "$WORK/metrics.txt"
-  if [ -z "$undocumented" ]; then
-    echo "ok   - $name: every metric it queries is documented"; passed=$((passed + 1))
-  else
-    echo "FAIL - $name queries undocumented metrics:$undocumented"; failed=$((failed + 1))
-  fi
+  if [ -z "$undocumented" ]; then pass "$name: every metric it queries is documented"
+  else fail "$name queries undocumented metrics:$undocumented"; fi
 done
 # The shipped Prometheus rule file (tacho rules export): every metric it names is documented, or
 # listed in tests/pending_metrics.txt while its collector has not landed.
 for rules in "$ROOT"/dashboards/prometheus/*.yml; do
   name=$(basename "$rules")
-  python3 - "$rules" > "$WORK/rule_metrics.txt" <<'PY'
+  tacho_python - "$rules" > "$WORK/rule_metrics.txt" <<'PY'
 import json, re, sys
 names = set()
 keywords = {"by", "on", "ignoring", "without", "group_left", "group_right", "bool", "and", "or",
@@ -99,11 +91,10 @@ PY
   done < "$WORK/rule_metrics.txt"
   count=$(grep -c . "$WORK/rule_metrics.txt")
   if [ -z "$undocumented" ] && [ "$count" -gt 0 ]; then
-    echo "ok   - $name: all $count metrics its rules use are documented"; passed=$((passed + 1))
+    pass "$name: all $count metrics its rules use are documented"
   else
-    echo "FAIL - $name uses undocumented metrics:$undocumented"; failed=$((failed + 1))
+    fail "$name uses undocumented metrics:$undocumented"
   fi
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+check_summary

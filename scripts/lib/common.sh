@@ -21,6 +21,16 @@ tacho_python_bin() {
   if [ -x /usr/bin/python3 ]; then echo /usr/bin/python3; else command -v python3; fi
 }
 
+# tacho_agent_config FILE STATE_DIR [LOG_LEVEL]: writes FILE: an [agent] section listening on
+# 127.0.0.1:0 (run tacho with --listen-address-file to learn the port) with STATE_DIR and
+# LOG_LEVEL (default info), then stdin (the collector and alert sections).
+tacho_agent_config() {
+  {
+    printf '[agent]\nlisten = "127.0.0.1:0"\nstate_dir = "%s"\nlog_level = "%s"\n\n' "$2" "${3:-info}"
+    cat
+  } >"$1"
+}
+
 # Number of CPUs to build with.
 tacho_jobs() { nproc 2>/dev/null || echo 2; }
 

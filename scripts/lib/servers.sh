@@ -26,6 +26,7 @@
 #   tacho_stop_pgbouncer / tacho_resume_pgbouncer   stop it, and start it again on its port
 #   tacho_start_prometheus TARGET..  Prometheus scraping TARGET (host:port) every second
 #   tacho_promtool                print the path of promtool
+#   tacho_pg_tables_sql N         print SQL: tables t_1..t_N, four statement shapes on each
 #   tacho_track_pid PID..         have tacho_stop_all kill these too (load generators, agents)
 #   tacho_stop_all                stop everything this shell started; idempotent
 #   tacho_servers_cleanup_on_exit install the EXIT/INT/TERM trap that calls tacho_stop_all
@@ -593,6 +594,20 @@ tacho_resume_pgbouncer() {
 
 # ---------------------------------------------------------------------------------------------
 # Prometheus
+
+# tacho_pg_tables_sql N: prints SQL that creates tables t_1..t_N of 10 rows and runs four
+# statement shapes on each: 4 N distinct statements for pg_stat_statements, besides the DDL.
+tacho_pg_tables_sql() {
+  local i
+  for ((i = 1; i <= $1; i++)); do
+    echo "CREATE TABLE t_$i (id int PRIMARY KEY, v int);"
+    echo "INSERT INTO t_$i SELECT g, g FROM generate_series(1, 10) g;"
+    echo "SELECT v FROM t_$i WHERE id = 1;"
+    echo "SELECT count(*) FROM t_$i;"
+    echo "UPDATE t_$i SET v = v + 1 WHERE id = 2;"
+    echo "SELECT max(v), min(id) FROM t_$i;"
+  done
+}
 
 # Prints the path of promtool (Debian package prometheus).
 tacho_promtool() {

@@ -5,39 +5,13 @@
 set -uo pipefail
 
 TACHO=${1:?usage: $0 /path/to/tacho}
-PROMTOOL=$(command -v promtool || echo /usr/bin/promtool)
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/tacho-e2e.XXXXXX")
-PID=""
-passed=0
-failed=0
-
-cleanup() {
-  if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then kill -9 "$PID" 2>/dev/null; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-ok() { echo "ok   - $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL - $1"; failed=$((failed + 1)); }
-check() {  # check "description" command...
-  local what=$1; shift
-  if "$@"; then ok "$what"; else fail "$what"; fi
-}
-wait_for() {  # wait_for seconds command...
-  local deadline=$((SECONDS + $1)); shift
-  until "$@"; do
-    [ "$SECONDS" -ge "$deadline" ] && return 1
-    sleep 0.1
-  done
-}
+# shellcheck source=tests/lib/check.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh"
+check_begin tacho-e2e
+PROMTOOL=$(tacho_promtool) || { echo "promtool missing"; exit 1; }
 
 write_config() {  # write_config extra-group-name
-  cat > "$WORK/tacho.toml" <<TOML
-[agent]
-listen = "127.0.0.1:0"
-state_dir = "$WORK/state"
-log_level = "info"
-
+  tacho_agent_config "$WORK/tacho.toml" "$WORK/state" <<TOML
 [[collectors.process]]
 name = "self"
 interval = "1s"
@@ -76,16 +50,12 @@ check "--once exposition has the tacho group" \
   grep -Eq '^namedprocess_namegroup_num_procs\{groupname="tacho",target="self"\} 1$' "$WORK/once.txt"
 
 # --- the server ---------------------------------------------------------------------------------
-"$TACHO" --config "$WORK/tacho.toml" --listen-address-file "$WORK/addr" > "$WORK/log" 2>&1 &
-PID=$!
-if ! wait_for 10 test -s "$WORK/addr"; then
-  fail "tacho reports its bound address"; cat "$WORK/log"; exit 1
-fi
-ADDR=$(cat "$WORK/addr")
-ok "listening on port 0 reports the bound address ($ADDR)"
-URL="http://$ADDR"
+start_agent agent "$WORK/tacho.toml" 10
+PID=$AGENT_PID
+pass "listening on port 0 reports the bound address ($AGENT_ADDR)"
+URL=$AGENT_URL
 
-check "/healthz answers 200" bash -c "curl -sf '$URL/healthz' | grep -q ok"
+check "/healthz answers 200" http_grep "$URL/healthz" ok
 check "/readyz turns 200 after the first collection" wait_for 10 curl -sf -o /dev/null "$URL/readyz"
 curl -s -D "$WORK/headers" "$URL/metrics" -o "$WORK/metrics.txt"
 check "/metrics has the exposition content type" \
@@ -107,27 +77,27 @@ check "/metrics is gzip-compressed when the scraper accepts it" bash -c "
 check "/api/v1/status is JSON naming the collector" bash -c "
   curl -sf '$URL/api/v1/status' | python3 -c 'import json,sys; d=json.load(sys.stdin); \
   c=d[\"collectors\"][0]; sys.exit(0 if d[\"ready\"] and c[\"name\"]==\"self\" and c[\"state\"]==\"up\" else 1)'"
-check "/ is an HTML landing page listing the collector" bash -c "curl -sf '$URL/' | grep -q '<td>self</td>'"
+check "/ is an HTML landing page listing the collector" http_grep "$URL/" '<td>self</td>'
 check "unknown path is 404" bash -c "[ \$(curl -s -o /dev/null -w '%{http_code}' '$URL/nope') = 404 ]"
 
 # --- SIGHUP with a broken config keeps the old one -------------------------------------------------
 printf '[[collectors.process]]\nname = "self"\ninterval = "1s"\nbogus = 1\n' > "$WORK/tacho.toml"
 kill -HUP "$PID"
 check "broken reload is logged with file:line:col" \
-  wait_for 5 grep -q "reload failed, keeping the running configuration: .*tacho.toml:4:1: unknown key 'bogus'" "$WORK/log"
+  wait_for 5 grep -q "reload failed, keeping the running configuration: .*tacho.toml:4:1: unknown key 'bogus'" "$WORK/agent.log"
 check "tacho survives a broken reload" kill -0 "$PID"
 check "tacho_config_last_reload_successful drops to 0" \
-  bash -c "curl -sf '$URL/metrics' | grep -q '^tacho_config_last_reload_successful 0'"
+  http_grep "$URL/metrics" '^tacho_config_last_reload_successful 0'
 check "old configuration keeps collecting" \
-  bash -c "curl -sf '$URL/metrics' | grep -Eq '^namedprocess_namegroup_num_procs\{groupname=\"tacho\",target=\"self\"\} 1'"
+  http_grep "$URL/metrics" -E '^namedprocess_namegroup_num_procs\{groupname="tacho",target="self"\} 1'
 
 # --- SIGHUP with a good config applies it ----------------------------------------------------------
 write_config shells
 kill -HUP "$PID"
-check "good reload applies the new group" wait_for 10 bash -c \
-  "curl -sf '$URL/metrics' | grep -q 'namedprocess_namegroup_num_procs{groupname=\"shells\"'"
+check "good reload applies the new group" \
+  wait_for 10 http_grep "$URL/metrics" 'namedprocess_namegroup_num_procs{groupname="shells"'
 check "tacho_config_last_reload_successful back to 1" \
-  bash -c "curl -sf '$URL/metrics' | grep -q '^tacho_config_last_reload_successful 1'"
+  http_grep "$URL/metrics" '^tacho_config_last_reload_successful 1'
 
 # --- SIGTERM -------------------------------------------------------------------------------------
 kill -TERM "$PID"
@@ -137,10 +107,8 @@ if wait_for 10 bash -c "! kill -0 $PID 2>/dev/null"; then
 else
   fail "SIGTERM stops within 10s"
 fi
-PID=""
 
-if [ "$failed" -ne 0 ]; then
-  echo "--- tacho log"; cat "$WORK/log"
+if [ "$FAILED" -ne 0 ]; then
+  echo "--- tacho log"; cat "$WORK/agent.log"
 fi
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+check_summary

@@ -11,51 +11,43 @@
 set -uo pipefail
 
 TACHO=${1:?usage: $0 /path/to/tacho}
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-RECEIVER="$ROOT/tests/fakes/webhook_receiver.py"
-# shellcheck source=scripts/lib/servers.sh
-source "$ROOT/scripts/lib/servers.sh"
+# shellcheck source=tests/lib/check.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh"
+check_begin tacho-alerts
 PROMTOOL=$(tacho_promtool)
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/tacho-alerts.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
-tacho_servers_cleanup_on_exit  # after our trap: it chains it
 SECRET_SW="whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 SECRET_GH="It's a Secret to Everybody"
-passed=0
-failed=0
 
-ok() { echo "ok   - $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL - $1"; failed=$((failed + 1)); }
-check() {  # check "description" command...
-  local what=$1; shift
-  if "$@"; then ok "$what"; else fail "$what"; fi
-}
-wait_for() {  # wait_for seconds command...
-  local deadline=$((SECONDS + $1)); shift
-  until "$@"; do
-    [ "$SECONDS" -ge "$deadline" ] && return 1
-    sleep 0.2
-  done
-}
 records() { [ -f "$1" ] && wc -l <"$1" || echo 0; }
 has_records() { [ "$(records "$1")" -ge "$2" ]; }
+# start_receiver NAME [args...]: tests/fakes/webhook_receiver.py -> $WORK/NAME.port, $WORK/NAME.jsonl
+start_receiver() { start_fake "$1" webhook_receiver.py --record "$WORK/$1.jsonl" "${@:2}"; }
+# probe_config FILE STATE_DIR: an agent whose process collector watches the probe and whose
+# [alerts] section is open, then stdin (the rest of [alerts] and the rules).
+probe_config() {
+  {
+    cat <<TOML
+[[collectors.process]]
+name = "local"
+interval = "1s"
 
-start_receiver() {  # start_receiver NAME [args...] -> $WORK/NAME.port, $WORK/NAME.jsonl
-  local name=$1; shift
-  rm -f "$WORK/$name.port"
-  python3 "$RECEIVER" --port-file "$WORK/$name.port" --record "$WORK/$name.jsonl" "$@" &
-  tacho_track_pid $!
-  eval "${name}_PID=$!"
-  wait_for 10 test -s "$WORK/$name.port" || { echo "receiver $name did not start"; exit 1; }
+[[collectors.process.groups]]
+name = "probe"
+comm = ["tacho-alert-probe"]
+
+[alerts]
+interval = "1s"
+default_rules = false
+TOML
+    cat
+  } | tacho_agent_config "$1" "$2"
 }
 
-start_tacho() {  # start_tacho NAME CONFIG
-  local name=$1 config=$2
-  rm -f "$WORK/$name.addr"
-  "$TACHO" --config "$config" --listen-address-file "$WORK/$name.addr" >>"$WORK/$name.log" 2>&1 &
-  tacho_track_pid $!
-  eval "${name}_PID=$!"
-  wait_for 10 test -s "$WORK/$name.addr" || { echo "tacho $name did not start"; cat "$WORK/$name.log"; exit 1; }
+# immediate_webhook NAME URL [LINE...]: an [[alerts.webhook]] section that sends every alert on
+# its own, at once, and repeats it only after an hour; LINEs are added to it.
+immediate_webhook() {
+  printf '\n[[alerts.webhook]]\nname = "%s"\nurl = "%s"\ngroup_by = []\ngroup_wait = "0s"\nrepeat_interval = "1h"\n' "$1" "$2"
+  if [ $# -gt 2 ]; then printf '%s\n' "${@:3}"; fi
 }
 
 cp "$(command -v sleep)" "$WORK/tacho-alert-probe"
@@ -73,22 +65,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
   -addext "subjectAltName=IP:127.0.0.1" -keyout "$WORK/tls.key" -out "$WORK/tls.crt" >/dev/null 2>&1
 start_receiver tls --cert "$WORK/tls.crt" --key "$WORK/tls.key"
 
-cat >"$WORK/a.toml" <<TOML
-[agent]
-listen = "127.0.0.1:0"
-state_dir = "$WORK/state-a"
-
-[[collectors.process]]
-name = "local"
-interval = "1s"
-
-[[collectors.process.groups]]
-name = "probe"
-comm = ["tacho-alert-probe"]
-
-[alerts]
-interval = "1s"
-default_rules = false
+probe_config "$WORK/a.toml" "$WORK/state-a" <<TOML
 external_url = "http://tacho.example:9478"
 
 [[alerts.rules]]
@@ -117,70 +94,24 @@ secret = """$SECRET_SW
 $SECRET_GH"""
 headers = { X-Team = "db" }
 
-[[alerts.webhook]]
-name = "flaky"
-url = "http://127.0.0.1:$(cat "$WORK/flaky.port")/"
-group_by = []
-group_wait = "0s"
-group_interval = "1s"
-repeat_interval = "1h"
-retry.initial_backoff = "200ms"
-
-[[alerts.webhook]]
-name = "tls"
-url = "https://127.0.0.1:$(cat "$WORK/tls.port")/"
-ca_file = "$WORK/tls.crt"
-group_by = []
-group_wait = "0s"
-repeat_interval = "1h"
-
-[[alerts.webhook]]
-name = "untrusted"
-url = "https://127.0.0.1:$(cat "$WORK/tls.port")/untrusted"
-group_by = []
-group_wait = "0s"
-repeat_interval = "1h"
+$(immediate_webhook flaky "http://127.0.0.1:$(cat "$WORK/flaky.port")/" \
+  'group_interval = "1s"' 'retry.initial_backoff = "200ms"')
+$(immediate_webhook tls "https://127.0.0.1:$(cat "$WORK/tls.port")/" "ca_file = \"$WORK/tls.crt\"")
+$(immediate_webhook untrusted "https://127.0.0.1:$(cat "$WORK/tls.port")/untrusted")
 
 [[alerts.alertmanager]]
 name = "am"
 url = "http://127.0.0.1:$(cat "$WORK/am.port")/am/"
-
-[[alerts.webhook]]
-name = "slow"
-url = "http://127.0.0.1:$(cat "$WORK/slow.port")/"
-group_by = []
-group_wait = "0s"
-repeat_interval = "1h"
-retry.initial_backoff = "100ms"
-
-[[alerts.webhook]]
-name = "dated"
-url = "http://127.0.0.1:$(cat "$WORK/dated.port")/"
-group_by = []
-group_wait = "0s"
-repeat_interval = "1h"
-retry.initial_backoff = "100ms"
-
-[[alerts.webhook]]
-name = "dead"
-url = "http://127.0.0.1:$(cat "$WORK/dead.port")/"
-group_by = []
-group_wait = "0s"
-repeat_interval = "1h"
-retry.max_age = "3s"
-retry.initial_backoff = "200ms"
-retry.max_backoff = "500ms"
-
-[[alerts.webhook]]
-name = "reject"
-url = "http://127.0.0.1:$(cat "$WORK/reject.port")/"
-group_by = []
-group_wait = "0s"
-repeat_interval = "1h"
+$(immediate_webhook slow "http://127.0.0.1:$(cat "$WORK/slow.port")/" 'retry.initial_backoff = "100ms"')
+$(immediate_webhook dated "http://127.0.0.1:$(cat "$WORK/dated.port")/" 'retry.initial_backoff = "100ms"')
+$(immediate_webhook dead "http://127.0.0.1:$(cat "$WORK/dead.port")/" 'retry.max_age = "3s"' \
+  'retry.initial_backoff = "200ms"' 'retry.max_backoff = "500ms"')
+$(immediate_webhook reject "http://127.0.0.1:$(cat "$WORK/reject.port")/")
 TOML
 check "the configuration is valid" "$TACHO" --check-config "$WORK/a.toml"
-start_tacho a "$WORK/a.toml"
-ADDR=$(cat "$WORK/a.addr")
+start_agent a "$WORK/a.toml" 10
+A_PID=$AGENT_PID
+ADDR=$AGENT_ADDR
 
 sleep 1
 "$WORK/tacho-alert-probe" 600 &
@@ -315,10 +246,8 @@ retried_after() { wait_for 30 has_records "$WORK/$1.jsonl" 2 && retry_gap "$1" "
 check "Retry-After delay-seconds (3): the retry comes no sooner" retried_after slow 2.9
 check "Retry-After HTTP-date (3s ahead): the retry comes no sooner" retried_after dated 1.9
 # retry.max_age = 3s against a receiver that always fails: retried, then dropped as expired.
-# metrics_have REGEX: a fresh scrape has a line matching REGEX. The body is read in full first:
-# under pipefail, `curl | grep -q` fails whenever grep matches and exits before curl has
-# written the rest (curl: (23) Failed writing body).
-metrics_have() { local body; body=$(curl -fsS "http://$ADDR/metrics") && grep -q "$1" <<<"$body"; }
+# metrics_have REGEX: a fresh scrape has a line matching REGEX.
+metrics_have() { http_grep "http://$ADDR/metrics" "$1"; }
 expired() { metrics_have '^tacho_notifications_dropped_total{receiver="dead",integration="webhook",reason="expired"} 1$'; }
 check "retry.max_age: the notification is dropped and counted as expired" wait_for 30 expired
 dead_n=$(records "$WORK/dead.jsonl")
@@ -386,27 +315,11 @@ ts=lambda s: datetime.datetime.fromisoformat(s.replace('Z','+00:00')).timestamp(
 assert ts(a['endsAt'])>r[0]['time']+60, a
 last=json.loads(r[-1]['body'])
 assert all(ts(x['endsAt'])<=r[-1]['time']+1 for x in last), last"
-kill -TERM "$a_PID"; wait "$a_PID" 2>/dev/null
+kill -TERM "$A_PID"; wait "$A_PID" 2>/dev/null
 
 # --- SIGKILL while the receiver is down ----------------------------------------------------------
 PORT_C=$(tacho_free_port)
-cat >"$WORK/c.toml" <<TOML
-[agent]
-listen = "127.0.0.1:0"
-state_dir = "$WORK/state-c"
-
-[[collectors.process]]
-name = "local"
-interval = "1s"
-
-[[collectors.process.groups]]
-name = "probe"
-comm = ["tacho-alert-probe"]
-
-[alerts]
-interval = "1s"
-default_rules = false
-
+probe_config "$WORK/c.toml" "$WORK/state-c" <<TOML
 [[alerts.rules]]
 name = "ProbeRunning"
 expr = "namedprocess_namegroup_num_procs{groupname=\"probe\"} > 0"
@@ -423,16 +336,17 @@ TOML
 "$WORK/tacho-alert-probe" 600 &
 PROBE=$!
 tacho_track_pid $PROBE
-start_tacho c "$WORK/c.toml"
+start_agent c "$WORK/c.toml" 10
+C_PID=$AGENT_PID
 outbox_has_one() { [ "$(find "$WORK/state-c/outbox" -name '*.msg' 2>/dev/null | wc -l)" -eq 1 ]; }
 check "the notification waits in the durable outbox while the receiver is down" wait_for 20 outbox_has_one
 queued_id=$(basename "$(find "$WORK/state-c/outbox" -name '*.msg' | head -1)" .msg)
 queued_id=${queued_id#*-}
 active_before=$(curl -fsS "http://$(cat "$WORK/c.addr")/api/v1/alerts" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["alerts"][0]["activeAt"])')
 sleep 1
-kill -KILL "$c_PID"; wait "$c_PID" 2>/dev/null
+kill -KILL "$C_PID"; wait "$C_PID" 2>/dev/null
 start_receiver later --port "$PORT_C"
-start_tacho c "$WORK/c.toml"
+start_agent c "$WORK/c.toml" 10
 check "after the SIGKILL and restart the notification is delivered" wait_for 20 has_records "$WORK/later.jsonl" 1
 check "the redelivery carries the webhook-id queued before the crash" python3 -c "
 import json
@@ -445,5 +359,4 @@ check "the restart re-paged nothing (one notification in total)" test "$(records
 check "the outbox is empty once delivered" test "$(find "$WORK/state-c/outbox" -name '*.msg' | wc -l)" -eq 0
 kill "$PROBE"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+check_summary

@@ -15,18 +15,10 @@
 # promtool accepts the exposition. Ends with "N passed, M failed".
 set -uo pipefail
 
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$HERE/../.." && pwd)"
 TACHO="${1:?usage: $0 /path/to/tacho}"
-
-# shellcheck source=scripts/lib/servers.sh
-source "$ROOT/scripts/lib/servers.sh"
 # shellcheck source=tests/lib/check.sh
-source "$ROOT/tests/lib/check.sh"
-
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/tacho-pool-test.XXXXXX")"
-trap 'rm -rf "$WORK"' EXIT
-tacho_servers_cleanup_on_exit  # chained before the trap above: servers stop first
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh"
+check_begin tacho-pool-test
 
 PROMTOOL="$(tacho_promtool)" || { echo "promtool missing"; exit 1; }
 
@@ -61,17 +53,10 @@ PROM
   mv "$WORK/app.prom.tmp" "$WORK/app.prom"
 }
 set_app 4.0 6.0 0.0
-"$(tacho_python_bin)" "$ROOT/tests/fakes/app_pool_server.py" --port-file "$WORK/app-port" \
-  --fixture "$WORK/app.prom" >"$WORK/app.log" 2>&1 &
-tacho_track_pid $!
-wait_for 10 test -s "$WORK/app-port" || { echo "fixture endpoint did not start"; cat "$WORK/app.log"; exit 1; }
+start_fake app app_pool_server.py --fixture "$WORK/app.prom"
 
 echo "=== agent"
-cat >"$WORK/tacho.toml" <<TOML
-[agent]
-listen = "127.0.0.1:0"
-state_dir = "$WORK/state"
-
+tacho_agent_config "$WORK/tacho.toml" "$WORK/state" <<TOML
 [[collectors.postgres]]
 name = "db"
 interval = "1s"
@@ -93,7 +78,7 @@ address = "$TACHO_REDIS_ADDR"
 [[collectors.app_pool]]
 name = "svc"
 interval = "1s"
-url = "http://127.0.0.1:$(cat "$WORK/app-port")/metrics"
+url = "http://127.0.0.1:$FAKE_PORT/metrics"
 upstream = "bouncer"
 TOML
 check "--check-config accepts the configuration" \
@@ -106,18 +91,9 @@ bad_upstream_rejected() {
     || { echo "exit $rc: $out"; return 1; }
 }
 check "an upstream of the wrong kind is a config error at its file:line:col (exit 2)" bad_upstream_rejected
-TACHO_TEST_PGB_PASSWORD="$TACHO_PGB_STATS_PASSWORD" \
-  "$TACHO" --config "$WORK/tacho.toml" --listen-address-file "$WORK/addr" >"$WORK/agent.log" 2>&1 &
-AGENT=$!
-tacho_track_pid "$AGENT"
-wait_for 20 test -s "$WORK/addr" || { echo "agent did not start"; cat "$WORK/agent.log"; exit 1; }
-BASE="http://$(cat "$WORK/addr")"
-scrape() { curl -sf --max-time 5 "$BASE/metrics" >"$1"; }
-metric() {  # metric NAME LABEL_REGEX: from a fresh scrape
-  scrape "$WORK/m.txt" && value "$WORK/m.txt" "$1" "$2"
-}
-is() { [ "$(metric "$1" "$2")" = "$3" ]; }
-above() { awk -v v="$(metric "$1" "$2")" -v t="$3" 'BEGIN { exit !(v != "" && v + 0 > t) }'; }
+TACHO_TEST_PGB_PASSWORD="$TACHO_PGB_STATS_PASSWORD" start_agent agent "$WORK/tacho.toml"
+AGENT=$AGENT_PID
+BASE=$AGENT_URL
 BPOOL='kind="pgbouncer",pool="tacho_test/tacho"'
 
 check "pgbouncer_up is 1" wait_for 20 is pgbouncer_up 'target="bouncer"' 1
@@ -214,8 +190,11 @@ REDIS_CLIENTS=$!
 tacho_track_pid "$REDIS_CLIENTS"
 check "the Redis client slots are a pool of maxclients" wait_for 10 is tacho_pool_size 'kind="redis",pool="clients"' 64
 check "blocked clients are counted" wait_for 10 is tacho_pool_blocked 'kind="redis",pool="clients"' 1
-check "the client name 'worker' is a pool of 3" \
-  wait_for 10 bash -c "curl -sf '$BASE/metrics' | awk '/^tacho_pool_(in_use|idle)\\{kind=\"redis\",pool=\"client\\/worker\"/ { n += \$NF } END { exit !(n == 3) }'"
+worker_pool_of_3() {
+  scrape "$WORK/worker.txt" &&
+    awk '/^tacho_pool_(in_use|idle)\{kind="redis",pool="client\/worker"/ { n += $NF } END { exit !(n == 3) }' "$WORK/worker.txt"
+}
+check "the client name 'worker' is a pool of 3" wait_for 10 worker_pool_of_3
 check "the client name 'worker' holds 3 connections" \
   wait_for 10 is tacho_pool_held 'kind="redis",pool="client/worker"' 3
 kill "$REDIS_CLIENTS" 2>/dev/null
@@ -242,7 +221,8 @@ check "/api/v1/pools now marks the application's own pool" app_saturated
 echo "=== PgBouncer restart"
 tacho_stop_pgbouncer
 check "pgbouncer_up is 0 while PgBouncer is down" wait_for 10 is pgbouncer_up 'target="bouncer"' 0
-check "its pools are withdrawn while it is down" bash -c "! curl -sf '$BASE/metrics' | grep -q '^tacho_pool_size{kind=\"pgbouncer\"'"
+pgbouncer_pools_withdrawn() { ! http_grep "$BASE/metrics" '^tacho_pool_size{kind="pgbouncer"'; }
+check "its pools are withdrawn while it is down" pgbouncer_pools_withdrawn
 sleep 2
 tacho_resume_pgbouncer || { echo "cannot restart PgBouncer"; exit 1; }
 check "pgbouncer_up returns to 1 after the restart" wait_for 90 is pgbouncer_up 'target="bouncer"' 1
@@ -255,5 +235,4 @@ check "promtool check metrics accepts /metrics at the end" bash -c "'$PROMTOOL' 
 
 kill -TERM "$AGENT" 2>/dev/null
 wait "$AGENT" 2>/dev/null
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" = 0 ]
+check_summary

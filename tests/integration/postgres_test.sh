@@ -20,24 +20,13 @@
 # accepts the exposition. Ends with "N passed, M failed"; exits non-zero if anything failed.
 set -uo pipefail
 
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$HERE/../.." && pwd)"
 TACHO="${1:?usage: $0 /path/to/tacho}"
-
-# shellcheck source=scripts/lib/servers.sh
-source "$ROOT/scripts/lib/servers.sh"
 # shellcheck source=tests/lib/check.sh
-source "$ROOT/tests/lib/check.sh"
-
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/tacho-pg-test.XXXXXX")"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh"
 STOPPED_PIDS=""
-finish() {
-  # Never leave a frozen server behind.
-  if [ -n "$STOPPED_PIDS" ]; then kill -CONT $STOPPED_PIDS 2>/dev/null || true; fi
-  rm -rf "$WORK"
-}
-trap finish EXIT
-tacho_servers_cleanup_on_exit  # chained before the trap above: servers stop first
+# Never leave a frozen server behind.
+thaw() { if [ -n "$STOPPED_PIDS" ]; then kill -CONT $STOPPED_PIDS 2>/dev/null || true; fi; }
+check_begin tacho-pg-test thaw
 
 PROMTOOL="$(tacho_promtool)" || { echo "promtool missing"; exit 1; }
 
@@ -58,14 +47,7 @@ for db in db1 db2 db3 db4 nopgss; do psql_ postgres "CREATE DATABASE $db" || exi
 
 # 320 tables and four statement shapes on each: 1,280 distinct statements, plus the DDL.
 {
-  for i in $(seq 1 320); do
-    echo "CREATE TABLE t_$i (id int PRIMARY KEY, v int);"
-    echo "INSERT INTO t_$i SELECT g, g FROM generate_series(1, 10) g;"
-    echo "SELECT v FROM t_$i WHERE id = 1;"
-    echo "SELECT count(*) FROM t_$i;"
-    echo "UPDATE t_$i SET v = v + 1 WHERE id = 2;"
-    echo "SELECT max(v), min(id) FROM t_$i;"
-  done
+  tacho_pg_tables_sql 320
   echo "INSERT INTO t_5 SELECT g, g FROM generate_series(11, 5000) g;"
   echo "ANALYZE;"
 } >"$WORK/workload.sql"
@@ -86,12 +68,7 @@ PGOPTIONS="-c client_min_messages=warning" "$PGBIN/psql" -X -q -v ON_ERROR_STOP=
   -f "$WORK/monitor.sql" >/dev/null || { echo "monitor user SQL failed"; exit 1; }
 
 echo "=== agent"
-cat >"$WORK/tacho.toml" <<EOF
-[agent]
-listen = "127.0.0.1:0"
-state_dir = "$WORK/state"
-log_level = "info"
-
+tacho_agent_config "$WORK/tacho.toml" "$WORK/state" <<EOF
 [[collectors.postgres]]
 name = "main"
 interval = "1s"
@@ -120,16 +97,9 @@ dsn = "host=127.0.0.1 port=$PORT user=$TACHO_PG_USER dbname=nopgss"
 password_env = "TACHO_TEST_PG_PASSWORD"
 EOF
 TACHO_TEST_MON_PASSWORD="$MON_PASSWORD" TACHO_TEST_PG_PASSWORD="$TACHO_PG_PASSWORD" \
-  "$TACHO" --config "$WORK/tacho.toml" --listen-address-file "$WORK/addr" \
-  >"$WORK/agent.log" 2>&1 &
-AGENT=$!
-tacho_track_pid "$AGENT"
-wait_for 20 test -s "$WORK/addr" || { echo "agent did not start"; cat "$WORK/agent.log"; exit 1; }
-URL="http://$(cat "$WORK/addr")/metrics"
-scrape() { curl -sf --max-time 5 "$URL" >"$1"; }
-metric() {  # metric NAME LABEL_REGEX: from a fresh scrape
-  scrape "$WORK/m.txt" && value "$WORK/m.txt" "$1" "$2"
-}
+  start_agent agent "$WORK/tacho.toml"
+AGENT=$AGENT_PID
+URL="$AGENT_URL/metrics"
 up_is() { [ "$(metric pg_up "target=\"$1\"")" = "$2" ]; }
 last_success() {
   metric tacho_collector_last_success_timestamp_seconds "target=\"$1\""
@@ -335,7 +305,7 @@ check "noext: one log line gives the fix" bash -c "
   [ \$(grep -c 'not installed in database \"nopgss\".*CREATE EXTENSION pg_stat_statements' '$WORK/agent.log') = 1 ]"
 check "no password in the log, /metrics or /api/v1/status" bash -c "
   ! grep -q -e '$MON_PASSWORD' -e '$TACHO_PG_PASSWORD' '$WORK/agent.log' '$WORK/instances.txt' &&
-  ! curl -sf 'http://$(cat "$WORK/addr")/api/v1/status' | grep -q -e '$MON_PASSWORD' -e '$TACHO_PG_PASSWORD'"
+  ! curl -sf '$AGENT_URL/api/v1/status' | grep -q -e '$MON_PASSWORD' -e '$TACHO_PG_PASSWORD'"
 
 echo "=== restart"
 errors_before=$(metric tacho_collector_errors_total 'target="main"')
@@ -394,5 +364,4 @@ if [ "$FAILED" -gt 0 ]; then
   echo "--- agent log (last 40 lines)"
   tail -n 40 "$WORK/agent.log"
 fi
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" -eq 0 ]
+check_summary

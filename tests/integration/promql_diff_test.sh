@@ -7,17 +7,12 @@
 set -uo pipefail
 
 TACHO=${1:?usage: $0 /path/to/tacho}
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-# shellcheck source=scripts/lib/servers.sh
-source "$ROOT/scripts/lib/servers.sh"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/tacho-promql-diff.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
-tacho_servers_cleanup_on_exit
+# shellcheck source=tests/lib/check.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh"
+check_begin tacho-promql-diff
 
-python3 "$ROOT/tests/fakes/exposition_server.py" --port-file "$WORK/port" &
-tacho_track_pid $!
-tacho_wait_for 10 test -s "$WORK/port" || { echo "fixture server did not start"; exit 1; }
-tacho_start_prometheus "127.0.0.1:$(cat "$WORK/port")" || exit 1
+start_fake fixture exposition_server.py
+tacho_start_prometheus "127.0.0.1:$FAKE_PORT" || exit 1
 
 EXPRS=(
   'fx_conns'
@@ -70,7 +65,7 @@ EXPRS=(
 
 echo "letting Prometheus scrape for 75 s"
 sleep 75
-T=$(python3 -c 'import time; print("%.3f" % (time.time() - 1.5))')
+T=$(tacho_python -c 'import time; print("%.3f" % (time.time() - 1.5))')
 curl -fsS --get "$TACHO_PROM_URL/api/v1/query" --data-urlencode 'query={__name__=~"fx_.*"}[10m]' \
   --data-urlencode "time=$T" >"$WORK/samples.json" || { echo "cannot read samples"; exit 1; }
 "$TACHO" rules eval --samples "$WORK/samples.json" --time "$T" "${EXPRS[@]}" >"$WORK/tacho.out"
@@ -80,12 +75,12 @@ for e in "${EXPRS[@]}"; do
   echo
 done >"$WORK/prom.out"
 
-python3 - "$WORK/tacho.out" "$WORK/prom.out" "${EXPRS[@]}" <<'PY'
+# One line per expression: "ok<TAB>EXPR (RESULT)" or "FAIL<TAB>EXPR<TAB>TACHO<TAB>PROMETHEUS".
+tacho_python - "$WORK/tacho.out" "$WORK/prom.out" "${EXPRS[@]}" >"$WORK/compared.tsv" <<'PY'
 import json, math, sys
 tacho = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 prom = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
 exprs = sys.argv[3:]
-passed = failed = 0
 
 def same(a, b):
     a, b = float(a), float(b)
@@ -104,18 +99,24 @@ def norm(r):
     return ("vector", {json.dumps(s["metric"], sort_keys=True): s["value"][1] for s in d["result"]})
 
 for i, e in enumerate(exprs):
-    t, p = norm(tacho[i]), norm(prom[i])
+    t = norm(tacho[i]) if i < len(tacho) else ("missing", None)
+    p = norm(prom[i]) if i < len(prom) else ("missing", None)
     ok = t[0] == p[0]
     if ok and t[0] == "scalar":
         ok = same(t[1], p[1])
     elif ok and t[0] == "vector":
         ok = t[1].keys() == p[1].keys() and all(same(t[1][k], p[1][k]) for k in t[1])
     if ok:
-        passed += 1
-        print("ok   - %s (%s)" % (e, "%d series" % len(t[1]) if t[0] == "vector" else t[0]))
+        print("ok\t%s (%s)" % (e, "%d series" % len(t[1]) if t[0] == "vector" else t[0]))
     else:
-        failed += 1
-        print("FAIL - %s\n  tacho:      %s\n  prometheus: %s" % (e, json.dumps(tacho[i])[:600], json.dumps(prom[i])[:600]))
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+        print("FAIL\t%s\t%s\t%s" % (e, json.dumps(tacho[i] if i < len(tacho) else None)[:600],
+                                    json.dumps(prom[i] if i < len(prom) else None)[:600]))
 PY
+compared=0
+while IFS=$'\t' read -r verdict name tacho_result prom_result; do
+  compared=$((compared + 1))
+  if [ "$verdict" = ok ]; then pass "$name"
+  else fail "$name" "$(printf 'tacho:      %s\nprometheus: %s' "$tacho_result" "$prom_result")"; fi
+done <"$WORK/compared.tsv"
+check "every expression was compared (${#EXPRS[@]})" test "$compared" -eq "${#EXPRS[@]}"
+check_summary

@@ -17,24 +17,12 @@
 # Ends with "N passed, M failed"; exits non-zero if anything failed.
 set -uo pipefail
 
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$HERE/../.." && pwd)"
 TACHO="${1:?usage: $0 /path/to/tacho}"
-
-# shellcheck source=scripts/lib/servers.sh
-source "$ROOT/scripts/lib/servers.sh"
 # shellcheck source=tests/lib/check.sh
-source "$ROOT/tests/lib/check.sh"
-
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/tacho-redis-test.XXXXXX")"
-AGENT_PID=""
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh"
 VICTIM_PID=""
-finish() {
-  if [ -n "$VICTIM_PID" ]; then kill -CONT "$VICTIM_PID" 2>/dev/null || true; fi
-  rm -rf "$WORK"
-}
-trap finish EXIT
-tacho_servers_cleanup_on_exit  # chained before the trap above: servers stop first
+thaw() { if [ -n "$VICTIM_PID" ]; then kill -CONT "$VICTIM_PID" 2>/dev/null || true; fi; }
+check_begin tacho-redis-test thaw
 
 info_field() {  # PORT FIELD
   redis-cli -p "$1" INFO all | tr -d '\r' | awk -F: -v f="$2" '$1 == f { print $2; exit }'
@@ -69,12 +57,7 @@ VICTIM_PID=$TACHO_REDIS_PID
 echo "=== 1. --once after a load: counters equal INFO"
 redis-benchmark -p "$A_PORT" -n 20000 -q -t set,get,incr -r 1000 >/dev/null 2>&1
 check "redis-benchmark load ran" test "$(cmdstat_calls "$A_PORT" set)" -ge 20000
-cat >"$WORK/once.toml" <<EOF
-[agent]
-listen = "127.0.0.1:0"
-state_dir = "$WORK/state"
-log_level = "info"
-
+tacho_agent_config "$WORK/once.toml" "$WORK/state" <<EOF
 [[collectors.redis]]
 name = "acl"
 address = "127.0.0.1:$A_PORT"
@@ -123,12 +106,7 @@ check "the per-command latency histogram covers the busiest commands" \
 check "the exposition never holds the password" bash -c "! grep -q -- '$ACL_PASSWORD' '$WORK/once.prom' '$WORK/once.err'"
 
 echo "=== 2. a running agent"
-cat >"$WORK/agent.toml" <<EOF
-[agent]
-listen = "127.0.0.1:0"
-state_dir = "$WORK/state"
-log_level = "info"
-
+tacho_agent_config "$WORK/agent.toml" "$WORK/state" <<EOF
 [[collectors.redis]]
 name = "acl"
 interval = "1s"
@@ -160,21 +138,8 @@ interval = "1s"
 timeout = "700ms"
 address = "127.0.0.1:$C_PORT"
 EOF
-"$TACHO" --config "$WORK/agent.toml" --listen-address-file "$WORK/addr" >"$WORK/agent.log" 2>&1 &
-AGENT_PID=$!
-tacho_track_pid "$AGENT_PID"
-if ! wait_for 15 test -s "$WORK/addr"; then
-  fail "the agent starts" "$(tail -n 20 "$WORK/agent.log")"
-  echo "$PASSED passed, $FAILED failed"; exit 1
-fi
-URL="http://$(cat "$WORK/addr")/metrics"
-scrape() { curl -sf --max-time 5 "$URL" -o "$WORK/m.prom"; }
-metric() {  # metric NAME LABELS_REGEX: from a fresh scrape
-  scrape && value "$WORK/m.prom" "$1" "$2"
-}
-is() {  # is NAME LABELS_REGEX VALUE
-  [ "$(metric "$1" "$2")" = "$3" ]
-}
+start_agent agent "$WORK/agent.toml" 15
+URL="$AGENT_URL/metrics"
 check "all five instances finish their first collection" wait_for 15 curl -sf -o /dev/null "${URL%/metrics}/readyz"
 check "redis_up 1 for the ACL user" wait_for 5 is redis_up 'target="acl"' 1
 check "promtool check metrics accepts the agent's /metrics" bash -c "curl -sf '$URL' | '$PROMTOOL' check metrics"
@@ -261,7 +226,7 @@ timeouts_before=$(metric tacho_collector_timeouts_total 'target="victim"')
 kill -STOP "$VICTIM_PID"
 sleep 4
 start=$(date +%s%N)
-scrape
+scrape "$WORK/m.prom"
 took_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 check "/metrics answers within 1 s while the server is stopped (${took_ms} ms)" test "$took_ms" -lt 1000
 timeouts_after=$(value "$WORK/m.prom" tacho_collector_timeouts_total 'target="victim"')
@@ -274,5 +239,4 @@ check "after SIGCONT redis_up is back to 1" wait_for 30 is redis_up 'target="vic
 check "the agent is still running" kill -0 "$AGENT_PID"
 check "promtool check metrics at the end" bash -c "curl -sf '$URL' | '$PROMTOOL' check metrics"
 
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" = 0 ]
+check_summary

@@ -12,49 +12,17 @@
 # is left. Ends with "N passed, M failed"; exits non-zero if anything failed.
 set -euo pipefail
 
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$HERE/../.." && pwd)"
 TACHO="${1:-}"
 
-# shellcheck source=scripts/lib/servers.sh
-source "$ROOT/scripts/lib/servers.sh"
-
-PASSED=0
-FAILED=0
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/tacho-servers-test.XXXXXX")"
-trap 'rm -rf "$WORK"' EXIT
-# Chains with the trap above: servers are stopped first, then WORK is removed.
-tacho_servers_cleanup_on_exit
-
-pass() { PASSED=$((PASSED + 1)); echo "PASS: $1"; }
-fail() { FAILED=$((FAILED + 1)); echo "FAIL: $1"; if [ -n "${2:-}" ]; then sed 's/^/    /' <<<"$2"; fi; }
-
-# check NAME CMD...: passes if CMD succeeds; prints its output on failure.
-check() {
-  local name="$1" out; shift
-  if out=$("$@" 2>&1); then pass "$name"; else fail "$name" "$out"; fi
-}
-
-# check_output NAME EXPECTED_REGEX CMD...: passes if CMD succeeds and its output matches.
-check_output() {
-  local name="$1" want="$2" out; shift 2
-  if out=$("$@" 2>&1) && grep -Eq -- "$want" <<<"$out"; then pass "$name"
-  else fail "$name" "expected /$want/, got: $out"; fi
-}
+# shellcheck source=tests/lib/check.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh"
+check_begin tacho-servers-test
 
 listening() {  # PORT: something listens on it (TIME_WAIT leftovers don't count)
   local hex
   hex=$(printf ':%04X' "$1")
   awk -v h="$hex" '$4 == "0A" && substr($2, length($2) - 4) == h { f = 1 } END { exit !f }' \
     /proc/net/tcp /proc/net/tcp6 2>/dev/null
-}
-
-# check_fails NAME EXPECTED_REGEX CMD...: passes if CMD fails and its output matches.
-check_fails() {
-  local name="$1" want="$2" out; shift 2
-  if out=$("$@" 2>&1); then fail "$name" "expected failure, got success: $out"
-  elif grep -Eq -- "$want" <<<"$out"; then pass "$name"
-  else fail "$name" "expected /$want/, got: $out"; fi
 }
 
 alive() {  # PID: running and not a zombie
@@ -165,12 +133,7 @@ if [ -z "$TACHO" ]; then
 elif [ ! -x "$TACHO" ]; then
   fail "tacho binary $TACHO is executable"
 else
-  cat >"$WORK/tacho.toml" <<EOF
-[agent]
-listen = "127.0.0.1:0"
-state_dir = "$WORK/state"
-log_level = "warn"
-
+  tacho_agent_config "$WORK/tacho.toml" "$WORK/state" warn <<EOF
 [[collectors.process]]
 name = "servers"
 interval = "1s"
@@ -270,5 +233,4 @@ for p in "${all_ports[@]}"; do
 done
 if [ -z "$busy" ]; then pass "ports closed"; else fail "ports closed:$busy"; fi
 
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" = 0 ]
+check_summary
