@@ -1,5 +1,7 @@
 #include "agent/metric_sink.h"
 
+#include "base/text.h"
+
 #include <algorithm>
 #include <limits>
 
@@ -23,6 +25,9 @@ prometheus::ClientMetric* MetricSink::Add(std::string_view name, std::string_vie
   }
   prometheus::ClientMetric& metric = families_[it->second].metric.emplace_back();
   metric.label = std::move(labels);
+  for (Label& label : metric.label) {
+    if (!base::IsValidUtf8(label.value)) label.value = base::EscapeInvalidUtf8(label.value);
+  }
   metric.label.insert(metric.label.end(), const_labels_.begin(), const_labels_.end());
   ++samples_;
   return &metric;

@@ -32,6 +32,10 @@ struct HistogramBucket {
 //  - const_labels (the runtime passes {target="<instance name>"}) are appended to every sample.
 //  - Names must already follow Prometheus conventions (counters end in _total); the sink does
 //    not rename.
+//  - Label values are made valid UTF-8 here, for every collector: whatever a server or an
+//    application names (tables, clients, pools, processes) is escaped reversibly
+//    (base::EscapeInvalidUtf8), never dropped, so one odd byte cannot make Prometheus reject
+//    the whole exposition. Const labels come from the configuration and are taken as they are.
 class MetricSink {
  public:
   explicit MetricSink(Labels const_labels = {});

@@ -24,6 +24,21 @@ TEST(MetricSinkTest, const_labels_are_appended_and_families_sorted) {
   EXPECT_EQ(sink.size(), 0u) << "Take() leaves the sink empty";
 }
 
+TEST(MetricSinkTest, label_values_are_made_valid_utf8_never_dropped) {
+  // A LATIN1 table name read without conversion, and its neighbour differing in that byte.
+  MetricSink sink(Labels{{"target", "db"}});
+  sink.Gauge("pg_stat_user_tables_n_live_tup", "Rows.", {{"relname", "tabl\xE9"}}, 1);
+  sink.Gauge("pg_stat_user_tables_n_live_tup", "Rows.", {{"relname", "tabl\xE8"}}, 2);
+  sink.Gauge("pg_stat_user_tables_n_live_tup", "Rows.", {{"relname", "tablé"}}, 3);
+  auto families = sink.Take();
+  ASSERT_EQ(families.size(), 1u);
+  ASSERT_EQ(families[0].metric.size(), 3u) << "no sample is dropped";
+  EXPECT_EQ(families[0].metric[0].label, (Labels{{"relname", "tabl\\xE9"}, {"target", "db"}}));
+  EXPECT_EQ(families[0].metric[1].label, (Labels{{"relname", "tabl\\xE8"}, {"target", "db"}}));
+  EXPECT_EQ(families[0].metric[2].label, (Labels{{"relname", "tablé"}, {"target", "db"}}))
+      << "valid UTF-8 is unchanged";
+}
+
 TEST(MetricSinkTest, type_conflict_drops_sample_and_records_it) {
   MetricSink sink;
   sink.Gauge("x", "X.", {}, 1);

@@ -12,6 +12,14 @@ namespace tacho::base {
 //   LINE 1: ..."
 std::string OneLine(std::string_view text);
 
+// Label values must be valid UTF-8 (Prometheus rejects the whole exposition otherwise), but
+// servers and applications hand over names in any encoding. Valid UTF-8 comes back unchanged;
+// otherwise each byte that is not part of a valid sequence becomes "\xE9" and each backslash
+// "\\", so the escape is reversible and two names that differ only in invalid bytes stay two.
+//   "tabl\xE9" (one byte 0xE9) -> "tabl\\xE9" (the four characters \ x E 9)
+bool IsValidUtf8(std::string_view text);
+std::string EscapeInvalidUtf8(std::string_view text);
+
 // The text with every password of a connection string replaced by "<redacted>": the userinfo of
 // a URI and a password query parameter, and password (or sslpassword) keyword values, quoted
 // or not. For error texts that may echo a DSN (libpq quotes a malformed URI whole).

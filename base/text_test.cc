@@ -11,6 +11,26 @@ TEST(OneLineTest, folds_whitespace_runs_into_one_space) {
   EXPECT_EQ(OneLine("\n  \n"), "");
 }
 
+TEST(Utf8Test, valid_text_is_unchanged) {
+  for (const char* text : {"", "orders", "tablé", "日本語", "\xF0\x9F\x98\x80", "a\\b"}) {
+    EXPECT_TRUE(IsValidUtf8(text)) << text;
+    EXPECT_EQ(EscapeInvalidUtf8(text), text);
+  }
+}
+
+TEST(Utf8Test, invalid_bytes_are_escaped_reversibly) {
+  EXPECT_FALSE(IsValidUtf8("tabl\xE9"));
+  EXPECT_EQ(EscapeInvalidUtf8("tabl\xE9"), "tabl\\xE9");
+  EXPECT_NE(EscapeInvalidUtf8("tabl\xE9"), EscapeInvalidUtf8("tabl\xE8"))
+      << "names that differ only in invalid bytes stay two series";
+  EXPECT_EQ(EscapeInvalidUtf8("C:\\x\xFF"), "C:\\\\x\\xFF") << "backslashes are escaped too";
+  EXPECT_EQ(EscapeInvalidUtf8("\xC3\xA9\xC3"), "\xC3\xA9\\xC3") << "a truncated sequence";
+  EXPECT_EQ(EscapeInvalidUtf8("\xC0\xAF"), "\\xC0\\xAF") << "an overlong form";
+  EXPECT_EQ(EscapeInvalidUtf8("\xED\xA0\x80"), "\\xED\\xA0\\x80") << "a surrogate";
+  EXPECT_EQ(EscapeInvalidUtf8("\xF4\x90\x80\x80"), "\\xF4\\x90\\x80\\x80") << "above U+10FFFF";
+  EXPECT_TRUE(IsValidUtf8(EscapeInvalidUtf8("\xFF\xFE\x80")));
+}
+
 TEST(RedactConnectionPasswordsTest, redacts_uri_userinfo_passwords) {
   EXPECT_EQ(RedactConnectionPasswords("invalid URI propagated to internal parser routine: "
                                       "\"postgresql://tacho:s3cret@[::1:5432/app\""),

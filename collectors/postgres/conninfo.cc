@@ -61,6 +61,9 @@ std::string BuildConnInfo(const ConnParams& dsn_params, const SessionSettings& s
   if (Find(params, "application_name") == nullptr && !settings.application_name.empty()) {
     Set(params, "application_name", settings.application_name);
   }
+  if (Find(params, "client_encoding") == nullptr && !settings.client_encoding.empty()) {
+    Set(params, "client_encoding", settings.client_encoding);
+  }
   if (Find(params, "connect_timeout") == nullptr && settings.connect_timeout_seconds > 0) {
     Set(params, "connect_timeout", std::to_string(settings.connect_timeout_seconds));
   }

@@ -17,6 +17,9 @@ using ConnParams = std::vector<std::pair<std::string, std::string>>;
 // What tacho adds to every session.
 struct SessionSettings {
   std::string application_name = "tacho";  // used unless the dsn sets one
+  // Used unless the dsn sets one: the server then converts names from the database's encoding
+  // (LATIN1 "tablé" arrives as UTF-8); label values must be UTF-8.
+  std::string client_encoding = "UTF8";
   int connect_timeout_seconds = 5;         // unless the dsn sets one; libpq treats < 2 as 2
   long long statement_timeout_ms = 0;      // 0: not set
   long long lock_timeout_ms = 0;           // 0: not set
@@ -31,7 +34,7 @@ struct SessionSettings {
 Expected<ConnParams, std::string> ParseDsn(std::string_view dsn);
 
 // The keyword/value connection string for one session: the dsn's parameters with
-// application_name, connect_timeout, password and dbname applied, and
+// application_name, client_encoding, connect_timeout, password and dbname applied, and
 // "-c statement_timeout=..ms -c lock_timeout=..ms" appended to `options` unless the dsn's
 // options already set them.
 std::string BuildConnInfo(const ConnParams& params, const SessionSettings& settings);

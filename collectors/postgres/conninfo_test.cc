@@ -53,6 +53,7 @@ TEST(ConnInfoTest, adds_session_settings) {
   s.lock_timeout_ms = 1000;
   const std::string ci = BuildConnInfo(Parse("host=db1 user=tacho"), s);
   EXPECT_NE(ci.find("application_name='tacho'"), std::string::npos) << ci;
+  EXPECT_NE(ci.find("client_encoding='UTF8'"), std::string::npos) << ci;
   EXPECT_NE(ci.find("connect_timeout='4'"), std::string::npos) << ci;
   EXPECT_NE(ci.find("options='-c statement_timeout=8000 -c lock_timeout=1000'"), std::string::npos)
       << ci;
@@ -67,10 +68,12 @@ TEST(ConnInfoTest, keeps_what_the_user_set_explicitly) {
   s.statement_timeout_ms = 8000;
   s.lock_timeout_ms = 1000;
   const std::string ci = BuildConnInfo(Parse("host=db1 application_name=monitor connect_timeout=9 "
+                                             "client_encoding=LATIN1 "
                                              "options='-c statement_timeout=2s -c search_path=x'"),
                                        s);
   ConnParams back = Parse(ci);
   EXPECT_EQ(Value(back, "application_name"), "monitor");
+  EXPECT_EQ(Value(back, "client_encoding"), "LATIN1");
   EXPECT_EQ(Value(back, "connect_timeout"), "9");
   EXPECT_EQ(Value(back, "options"),
             "-c statement_timeout=2s -c search_path=x -c lock_timeout=1000");
