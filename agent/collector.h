@@ -24,6 +24,7 @@
 
 #include "agent/metric_sink.h"
 #include "base/status.h"
+#include "config/binding.h"
 #include "config/config.h"
 
 namespace tacho::agent {
@@ -73,21 +74,39 @@ using CollectorFactory = std::function<Expected<std::unique_ptr<Collector>, conf
 
 // A collector kind as registered in RegisterBuiltinCollectors().
 struct CollectorKind {
-  std::string name;         // the <kind> in [[collectors.<kind>]]
-  std::string description;  // one line, shown in the sample config
+  std::string name = {};         // the <kind> in [[collectors.<kind>]]
+  std::string description = {};  // one line, shown in the sample config
   // The kind's own keys. name, interval and timeout are common and must not be repeated.
-  config::Schema schema;
+  config::Schema schema = {};
+  // What the factory reads of `schema`: its config::Binding's Keys(). Registration fails unless
+  // they match the schema exactly (config::CheckBinding).
+  std::vector<config::BoundKey> bound_keys = {};
   // The kind's availability gauge, e.g. "pg_up"; empty for kinds without one. The runtime
   // writes it: 1 after a successful collection, 0 after a failed or timed-out one.
-  std::string up_metric;
-  std::string up_help;
+  std::string up_metric = {};
+  std::string up_help = {};
   // The pool chain (application -> PgBouncer -> PostgreSQL, agent/pool_chains.h): the kinds an
   // instance of this kind may name in its `upstream` key (the schema must declare the key), and
   // the pool that stands for an instance of this kind in a chain (a server's own connection
   // slots rather than its per-application views); empty: every pool of the instance.
-  std::vector<std::string> upstream_kinds;
-  std::string chain_pool;
-  CollectorFactory create;
+  std::vector<std::string> upstream_kinds = {};
+  std::string chain_pool = {};
+  CollectorFactory create = {};
 };
+
+// The factory of a kind whose options come from `parse` (a config::Binding's Fill plus the
+// kind's own checks) and whose collector is made by `make`.
+template <class Options>
+CollectorFactory MakeFactory(Expected<Options, config::Error> (*parse)(const config::Section&,
+                                                                       const Environment&),
+                             std::unique_ptr<Collector> (*make)(Options)) {
+  return
+      [parse, make](const config::Section& section,
+                    const Environment& env) -> Expected<std::unique_ptr<Collector>, config::Error> {
+        auto options = parse(section, env);
+        if (!options.ok()) return options.error();
+        return make(std::move(*options));
+      };
+}
 
 }  // namespace tacho::agent

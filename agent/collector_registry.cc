@@ -20,6 +20,9 @@ void CollectorRegistry::Register(CollectorKind kind) {
     throw std::logic_error("collector kind '" + kind.name +
                            "' declares upstream kinds but no 'upstream' key");
   }
+  if (auto problem = config::CheckBinding(kind.schema, kind.bound_keys)) {
+    throw std::logic_error("collector kind '" + kind.name + "' " + *problem);
+  }
   std::string name = kind.name;
   if (!kinds_.emplace(name, std::move(kind)).second) {
     throw std::logic_error("collector kind '" + name + "' registered twice");

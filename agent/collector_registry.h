@@ -15,7 +15,8 @@ namespace tacho::agent {
 // Not thread-safe; filled once at start-up, read-only afterwards.
 class CollectorRegistry {
  public:
-  // Throws std::logic_error on a duplicate name or a schema that repeats a common key.
+  // Throws std::logic_error on a duplicate name, a schema that repeats a common key, or bound
+  // keys that differ from the schema (config::CheckBinding).
   void Register(CollectorKind kind);
   const CollectorKind* Find(std::string_view name) const;
   // Sorted by name.

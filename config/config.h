@@ -164,7 +164,15 @@ struct SampleSection {
 };
 std::string GenerateSample(const std::vector<SampleKind>& kinds,
                            const std::vector<SampleSection>& sections = {});
-// The block for one kind only (what collectors/<kind>/sample.toml holds).
+// The commented block for one kind, as GenerateSample shows it.
 std::string GenerateKindSample(const SampleKind& kind);
+// What collectors/<folder>/sample.toml holds: a header, then each kind's block in the same words
+// but loadable as is: the instance named after its kind, required keys and keys with defaults
+// set, optional keys without one commented, table lists followed by their declared examples.
+std::string GenerateFolderSample(const std::vector<SampleKind>& kinds);
+// The Markdown table of a kind's keys (common keys first; key, type, default, description,
+// secret forms) between "<!-- BEGIN GENERATED CONFIG: <kind> -->" and
+// "<!-- END GENERATED CONFIG -->" lines, as the collector's README.md holds it.
+std::string GenerateConfigReference(const SampleKind& kind);
 
 }  // namespace tacho::config

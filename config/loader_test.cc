@@ -15,7 +15,9 @@ const Schema& FakeSchema() {
       {.name = "dsn", .type = Type::kString, .required = true},
       {.name = "password", .type = Type::kString, .secret = true},
       {.name = "top_k", .type = Type::kInt, .default_value = "100", .min = 1, .max = 10000},
-      {.name = "mode", .type = Type::kString, .default_value = "\"fast\"",
+      {.name = "mode",
+       .type = Type::kString,
+       .default_value = "\"fast\"",
        .allowed = {"fast", "slow"}},
       {.name = "enabled", .type = Type::kBool, .default_value = "true"},
       {.name = "ratio", .type = Type::kFloat, .default_value = "0.5"},
@@ -36,7 +38,10 @@ KindSchemas Kinds() {
       .find = [](std::string_view kind) -> const Schema* {
         return kind == "fake" ? &FakeSchema() : nullptr;
       },
-      .kinds = [] { return std::vector<std::string>{"fake", "process"}; },
+      .kinds =
+          [] {
+            return std::vector<std::string>{"fake", "process"};
+          },
   };
 }
 
@@ -202,9 +207,10 @@ TEST(ConfigLoaderTest, declared_top_level_section_is_validated_with_defaults) {
   EXPECT_EQ(absent->sections.at("alerts").GetDuration("interval"), std::chrono::seconds(30));
   EXPECT_TRUE(absent->sections.at("alerts").GetTableList("rules").empty());
 
-  auto set = LoadString("[alerts]\ninterval = \"10s\"\n[[alerts.rules]]\nname = \"X\"\n"
-                        "labels = { severity = \"page\" }\n",
-                        "tacho.toml", kinds);
+  auto set = LoadString(
+      "[alerts]\ninterval = \"10s\"\n[[alerts.rules]]\nname = \"X\"\n"
+      "labels = { severity = \"page\" }\n",
+      "tacho.toml", kinds);
   ASSERT_TRUE(set) << set.error().ToString();
   const auto& rules = set->sections.at("alerts").GetTableList("rules");
   ASSERT_EQ(rules.size(), 1u);
@@ -237,17 +243,18 @@ TEST(ConfigLoaderTest, secret_from_file_and_env_is_recorded_for_redaction) {
   std::filesystem::create_directories(dir);
   auto file = dir / "pw";
   std::ofstream(file) << "s3cret-from-file\n";
-  auto config = LoadString("[[collectors.fake]]\nname = \"a\"\ndsn = \"x\"\npassword_file = \"" +
-                               file.string() + "\"\n",
-                           "tacho.toml", Kinds());
+  auto config = LoadString(
+      "[[collectors.fake]]\nname = \"a\"\ndsn = \"x\"\npassword_file = \"" + file.string() + "\"\n",
+      "tacho.toml", Kinds());
   ASSERT_TRUE(config) << config.error().ToString();
   EXPECT_EQ(config->collectors[0].section.GetString("password"), "s3cret-from-file");
   EXPECT_EQ(config->secrets, std::vector<std::string>{"s3cret-from-file"});
 
   setenv("TACHO_TEST_PW", "s3cret-from-env", 1);
-  config = LoadString("[[collectors.fake]]\nname = \"a\"\ndsn = \"x\"\npassword_env = "
-                      "\"TACHO_TEST_PW\"\n",
-                      "tacho.toml", Kinds());
+  config = LoadString(
+      "[[collectors.fake]]\nname = \"a\"\ndsn = \"x\"\npassword_env = "
+      "\"TACHO_TEST_PW\"\n",
+      "tacho.toml", Kinds());
   ASSERT_TRUE(config) << config.error().ToString();
   EXPECT_EQ(config->collectors[0].section.GetString("password"), "s3cret-from-env");
   std::filesystem::remove_all(dir);
@@ -308,6 +315,42 @@ TEST(ConfigSampleTest, uncommented_kind_sample_with_required_keys_loads) {
   auto config = LoadString(uncommented, "sample.toml", Kinds());
   ASSERT_TRUE(config) << config.error().ToString() << "\n" << uncommented;
   ASSERT_EQ(config->collectors.size(), 1u);
+}
+
+TEST(ConfigSampleTest, folder_sample_loads_one_instance_per_kind_named_after_it) {
+  Schema with_examples = FakeSchema();
+  with_examples.back().examples = {
+      {.description = "Postgres.", .lines = {"name = \"pg\"", "comm = [\"postgres\"]"}},
+      {.description = "Not set.", .lines = {"name = \"off\""}, .commented = true}};
+  const std::string sample = GenerateFolderSample({{"fake", "A fake kind.", &with_examples}});
+  KindSchemas kinds = Kinds();
+  kinds.find = [&with_examples](std::string_view kind) -> const Schema* {
+    return kind == "fake" ? &with_examples : nullptr;
+  };
+  auto config = LoadString(sample, "sample.toml", kinds);
+  ASSERT_TRUE(config) << config.error().ToString() << "\n" << sample;
+  ASSERT_EQ(config->collectors.size(), 1u);
+  EXPECT_EQ(config->collectors[0].name, "fake");
+  const auto& groups = config->collectors[0].section.GetTableList("groups");
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_EQ(groups[0].GetString("name"), "pg");
+  EXPECT_NE(sample.find("# fake: A fake kind."), std::string::npos) << sample;
+  EXPECT_NE(sample.find("#   [[collectors.fake.groups]]\n\n#     ## Required."), std::string::npos)
+      << sample;
+}
+
+TEST(ConfigSampleTest, reference_table_lists_every_key_between_markers) {
+  const std::string table = GenerateConfigReference({"fake", "A fake kind.", &FakeSchema()});
+  EXPECT_EQ(table.rfind("<!-- BEGIN GENERATED CONFIG: fake -->\n", 0), 0u) << table;
+  EXPECT_NE(table.find("\n<!-- END GENERATED CONFIG -->\n"), std::string::npos) << table;
+  EXPECT_NE(table.find("| `name` | string | required | "), std::string::npos) << table;
+  EXPECT_NE(table.find("| `top_k` | integer 1–10000 | `100` | "), std::string::npos) << table;
+  EXPECT_NE(table.find("| `password` | string, secret | — | Also as `password_file` (a file "
+                       "holding it) or `password_env` (an environment variable holding it). |"),
+            std::string::npos)
+      << table;
+  EXPECT_NE(table.find("One of: `fast`, `slow`."), std::string::npos) << table;
+  EXPECT_NE(table.find("| `groups.name` | string | required | "), std::string::npos) << table;
 }
 
 }  // namespace

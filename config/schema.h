@@ -8,6 +8,13 @@
 
 namespace tacho::config {
 
+// An element of a table list as a loadable sample shows it.
+struct TableExample {
+  std::string description;
+  std::vector<std::string> lines;  // TOML key lines, such as "comm = [\"postgres\"]"
+  bool commented = false;          // shown as an example to uncomment
+};
+
 enum class Type {
   kString,
   kInt,
@@ -42,6 +49,9 @@ struct KeySpec {
   std::vector<KeySpec> fields = {};
   // Shown in the sample config as a commented example when there is no default.
   std::string example = {};
+  // kTableList: the elements the loadable sample of the kind (collectors/<kind>/sample.toml)
+  // sets, after the commented reference element.
+  std::vector<TableExample> examples = {};
 };
 
 using Schema = std::vector<KeySpec>;

@@ -2,17 +2,19 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "agent/alerts/rules.h"
+#include "agent/alerts/rules_cli.h"
 #include "agent/main/agent.h"
 #include "base/build_info.h"
 #include "base/logging.h"
-#include "agent/alerts/rules.h"
-#include "agent/alerts/rules_cli.h"
 #include "collectors/all.h"
 #include "collectors/process/self_metrics.h"
 
@@ -26,7 +28,11 @@ constexpr const char* kUsage = R"(usage: tacho [options]
                               watches tacho itself and local postgres, redis-server and
                               pgbouncer processes
   --check-config FILE         validate FILE and exit (0 valid, 2 invalid)
-  --print-sample-config       print an annotated sample configuration and exit
+  --print-sample-config [KIND...]
+                              print an annotated sample configuration and exit; with kinds,
+                              a loadable sample of just those (collectors/<folder>/sample.toml)
+  --print-config-reference KIND...
+                              print the Markdown key table of each kind (as its README has it)
   --once                      run one round of collections, print the exposition to stdout,
                               exit non-zero if any collector failed
   --listen HOST:PORT          override [agent] listen (port 0 picks a free port)
@@ -47,6 +53,8 @@ struct CommandLine {
   std::string check_config;
   bool once = false;
   bool print_sample = false;
+  bool print_reference = false;
+  std::vector<std::string> kinds;  // of --print-sample-config / --print-config-reference
   bool version = false;
   bool help = false;
 };
@@ -81,8 +89,12 @@ std::string Parse(int argc, char** argv, CommandLine& cl) {
       cl.options.log_level_override = value;
     } else if (arg == "--once") {
       cl.once = true;
-    } else if (arg == "--print-sample-config") {
-      cl.print_sample = true;
+    } else if (arg == "--print-sample-config" || arg == "--print-config-reference") {
+      (arg == "--print-sample-config" ? cl.print_sample : cl.print_reference) = true;
+      while (i + 1 < argc && argv[i + 1][0] != '-') cl.kinds.emplace_back(argv[++i]);
+      if (cl.print_reference && cl.kinds.empty()) {
+        return "--print-config-reference needs at least one collector kind";
+      }
     } else if (arg == "--version") {
       cl.version = true;
     } else if (arg == "--help" || arg == "-h") {
@@ -132,6 +144,29 @@ int main(int argc, char** argv) {
   tacho::agent::CollectorRegistry registry;
   tacho::collectors::RegisterBuiltinCollectors(registry);
 
+  if (!cl.kinds.empty()) {
+    const std::vector<tacho::config::SampleKind> registered = registry.SampleKinds();
+    std::vector<tacho::config::SampleKind> kinds;
+    for (const std::string& name : cl.kinds) {
+      auto it = std::find_if(registered.begin(), registered.end(),
+                             [&name](const auto& kind) { return kind.name == name; });
+      if (it == registered.end()) {
+        std::fprintf(stderr, "tacho: unknown collector kind '%s'\n", name.c_str());
+        return kExitConfigError;
+      }
+      kinds.push_back(*it);
+    }
+    std::string text;
+    if (cl.print_sample) {
+      text = tacho::config::GenerateFolderSample(kinds);
+    } else {
+      for (const auto& kind : kinds) {
+        text += (text.empty() ? "" : "\n") + tacho::config::GenerateConfigReference(kind);
+      }
+    }
+    std::fputs(text.c_str(), stdout);
+    return 0;
+  }
   if (cl.print_sample) {
     const std::vector<tacho::config::SampleSection> sections = {
         {"alerts",
@@ -146,9 +181,8 @@ int main(int argc, char** argv) {
     cl.options.config_path = cl.check_config;
   }
 
-  tacho::base::SetupLogging(cl.options.log_level_override.empty() ? "info"
-                                                                   : cl.options.log_level_override,
-                             "text");
+  tacho::base::SetupLogging(
+      cl.options.log_level_override.empty() ? "info" : cl.options.log_level_override, "text");
   auto config = tacho::agent::LoadConfig(cl.options, registry);
   if (!config) {
     std::fprintf(stderr, "tacho: %s\n", config.error().ToString().c_str());

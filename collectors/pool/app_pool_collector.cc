@@ -137,7 +137,10 @@ const config::Schema& AppPoolSchema() {
   static const config::Schema kSchema = {
       {.name = "url",
        .type = Type::kString,
-       .description = "The application's Prometheus endpoint, http:// or https://.",
+       .description = "The application's Prometheus endpoint, http:// or https:// (Spring "
+                      "Boot: /actuator/prometheus). Checked at start-up (scheme, host, port "
+                      "1-65535; user:pass@ is refused: use bearer_token). The query string is "
+                      "never shown in logs or errors.",
        .required = true,
        .example = "\"http://127.0.0.1:8080/actuator/prometheus\""},
       {.name = "format",
@@ -149,19 +152,22 @@ const config::Schema& AppPoolSchema() {
        .allowed = {"auto", "hikaricp", "go_sql"}},
       {.name = "bearer_token",
        .type = Type::kString,
-       .description = "Sent as Authorization: Bearer <token>; unset: no Authorization header.",
+       .description = "Sent as Authorization: Bearer <token>; unset: no Authorization header. "
+                      "Never logged, never in a metric or an error.",
        .secret = true,
        .example = "\"s3cret\""},
       {.name = "pools",
        .type = Type::kStringList,
        .default_value = "[\"*\"]",
-       .description = "Shell globs over the pool name (HikariCP's `pool` label, Go's `db_name`); "
+       .description = "Shell globs (*, ?, [...]) over the pool name (HikariCP's `pool` label, Go's "
+                      "`db_name`); "
                       "only matching pools are exported."},
       {.name = "max_pools",
        .type = Type::kInt,
        .default_value = "50",
-       .description = "At most this many pools (in name order) get series; the rest are counted "
-                      "in tacho_app_pool_pools_dropped.",
+       .description = "At most this many pools get series, in name order (so the same ones "
+                      "from one collection to the next); the rest are counted in "
+                      "tacho_app_pool_pools_dropped.",
        .min = 1,
        .max = 10000},
       {.name = "upstream",
@@ -171,11 +177,24 @@ const config::Schema& AppPoolSchema() {
        .example = "\"pgbouncer-main\""},
       {.name = "ca_file",
        .type = Type::kString,
-       .description = "PEM CA bundle to verify an https:// url with; unset: the system's CA "
-                      "certificates.",
+       .description = "PEM CA bundle to verify an https:// url with (only with https://; "
+                      "checked to be readable at start-up). Unset: the system's CA certificates.",
        .example = "\"/etc/tacho/app-ca.pem\""},
   };
   return kSchema;
+}
+
+const config::Binding<AppPoolOptions>& AppPoolBinding() {
+  static const config::Binding<AppPoolOptions> kBinding = {
+      config::ReadByCode("url"),
+      config::ReadByCode("format"),
+      config::Bind("bearer_token", &AppPoolOptions::bearer_token),
+      config::Bind("pools", &AppPoolOptions::pools),
+      config::Bind("max_pools", &AppPoolOptions::max_pools),
+      config::Bind("upstream", &AppPoolOptions::upstream),
+      config::Bind("ca_file", &AppPoolOptions::ca_file),
+  };
+  return kBinding;
 }
 
 }  // namespace
@@ -183,6 +202,7 @@ const config::Schema& AppPoolSchema() {
 Expected<AppPoolOptions, config::Error> ParseAppPoolOptions(const config::Section& section,
                                                             const agent::Environment& env) {
   AppPoolOptions options;
+  AppPoolBinding().Fill(section, options);
   options.instance_name = env.instance_name;
   const std::string& url_text = section.GetString("url");
   auto url = base::ParseUrl(url_text, "bearer_token");
@@ -196,12 +216,10 @@ Expected<AppPoolOptions, config::Error> ParseAppPoolOptions(const config::Sectio
   options.format = format == "hikaricp" ? SourceFormat::kHikariCp
                    : format == "go_sql" ? SourceFormat::kGoSql
                                         : SourceFormat::kAuto;
-  options.bearer_token = section.GetString("bearer_token");
   if (options.bearer_token.find_first_of("\r\n") != std::string::npos) {
     // Never quote the token itself.
     return section.ErrorAt("bearer_token", "bearer_token contains a line break");
   }
-  options.pools = section.GetStringList("pools");
   if (options.pools.empty()) {
     return section.ErrorAt("pools",
                            "pools is empty, so no pool would be exported; use [\"*\"] "
@@ -210,9 +228,6 @@ Expected<AppPoolOptions, config::Error> ParseAppPoolOptions(const config::Sectio
   for (const std::string& pattern : options.pools) {
     if (pattern.empty()) return section.ErrorAt("pools", "pools contains an empty pattern");
   }
-  options.max_pools = static_cast<std::size_t>(section.GetInt("max_pools"));
-  options.upstream = section.GetString("upstream");
-  options.ca_file = section.GetString("ca_file");
   if (!options.ca_file.empty()) {
     if (options.url.scheme != "https") {
       return section.ErrorAt("ca_file", "ca_file is set but url is not https://");
@@ -230,24 +245,20 @@ std::unique_ptr<agent::Collector> NewAppPoolCollector(AppPoolOptions options) {
 }
 
 agent::CollectorKind AppPoolCollectorKind() {
-  agent::CollectorKind kind;
-  kind.name = "app_pool";
-  kind.description =
-      "An application's own connection pools (HikariCP, Go database/sql), read from its "
-      "Prometheus endpoint and exported as tacho_pool_*{kind=\"app\"}.";
-  kind.schema = AppPoolSchema();
-  kind.up_metric = "tacho_app_pool_up";
-  kind.upstream_kinds = {"pgbouncer", "postgres"};
-  kind.up_help =
-      "1 if the latest collection fetched and parsed the application's metrics endpoint, 0 "
-      "otherwise.";
-  kind.create = [](const config::Section& section, const agent::Environment& env)
-      -> Expected<std::unique_ptr<agent::Collector>, config::Error> {
-    auto options = ParseAppPoolOptions(section, env);
-    if (!options.ok()) return options.error();
-    return NewAppPoolCollector(std::move(*options));
+  return agent::CollectorKind{
+      .name = "app_pool",
+      .description =
+          "An application's own connection pools (HikariCP, Go database/sql), read from its "
+          "Prometheus endpoint and exported as tacho_pool_*{kind=\"app\"}.",
+      .schema = AppPoolSchema(),
+      .bound_keys = AppPoolBinding().Keys(),
+      .up_metric = "tacho_app_pool_up",
+      .up_help =
+          "1 if the latest collection fetched and parsed the application's metrics "
+          "endpoint, 0 otherwise.",
+      .upstream_kinds = {"pgbouncer", "postgres"},
+      .create = agent::MakeFactory(&ParseAppPoolOptions, &NewAppPoolCollector),
   };
-  return kind;
 }
 
 }  // namespace tacho::collectors::pool

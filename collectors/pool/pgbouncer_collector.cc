@@ -20,13 +20,16 @@ const config::Schema& PgbouncerSchema() {
       {.name = "dsn",
        .type = Type::kString,
        .description = "libpq connection string or URI of PgBouncer's admin console (dbname "
-                      "pgbouncer), as a user in admin_users or stats_users. Keep the password "
-                      "out of it: use password, password_file or password_env.",
+                      "pgbouncer), as a user in stats_users (read-only) or admin_users. Keep the "
+                      "password out of it: use password, password_file or password_env. Checked "
+                      "at start-up with libpq's own parser.",
        .required = true,
        .example = "\"host=127.0.0.1 port=6432 user=tacho_stats dbname=pgbouncer\""},
       {.name = "password",
        .type = Type::kString,
-       .description = "Password for the dsn's user; overrides one in the dsn.",
+       .description = "Password for the dsn's user; overrides one in the dsn. Unset: none "
+                      "(auth_type trust, or a .pgpass file). Never logged, never in a metric or "
+                      "error.",
        .secret = true},
       {.name = "connect_timeout",
        .type = Type::kDuration,
@@ -36,19 +39,23 @@ const config::Schema& PgbouncerSchema() {
       {.name = "config_interval",
        .type = Type::kDuration,
        .default_value = "\"1m\"",
-       .description = "How often SHOW CONFIG is re-read (it changes only on RELOAD); its "
+       .description = "How often SHOW CONFIG is re-read (it changes only on RELOAD, and after "
+                      "a reconnect); its "
                       "values are re-exported every collection in between."},
       {.name = "max_pools",
        .type = Type::kInt,
        .default_value = "500",
-       .description = "Database/user pools exported, the busiest first; the rest are counted "
-                      "in tacho_pgbouncer_pools_dropped.",
+       .description = "Database/user pools that get pgbouncer_pools_* and tacho_pool_* "
+                      "series, the busiest first; the rest are counted in "
+                      "tacho_pgbouncer_pools_dropped.",
        .min = 1,
        .max = 100000},
       {.name = "upstream",
        .type = Type::kString,
-       .description = "Name of the [[collectors.postgres]] instance PgBouncer connects to, so "
-                      "/api/v1/pools can show the chain PgBouncer -> PostgreSQL.",
+       .description =
+           "Name of the [[collectors.postgres]] instance PgBouncer connects to, so "
+           "/api/v1/pools can show the chain PgBouncer -> PostgreSQL. Must name a postgres "
+           "instance.",
        .example = "\"main-db\""},
   };
   return kSchema;
@@ -191,17 +198,26 @@ class PgbouncerCollector : public agent::Collector {
   std::uint64_t connection_failures_ = 0;
 };
 
-Expected<PgbouncerOptions, config::Error> ParseOptions(const config::Section& section) {
+const config::Binding<PgbouncerOptions>& PgbouncerBinding() {
+  static const config::Binding<PgbouncerOptions> kBinding = {
+      config::ReadByCode("dsn"),
+      config::Bind("password", &PgbouncerOptions::password),
+      config::Bind("connect_timeout", &PgbouncerOptions::connect_timeout),
+      config::Bind("config_interval", &PgbouncerOptions::config_interval),
+      config::Bind("max_pools", &PgbouncerOptions::max_pools),
+      config::Bind("upstream", &PgbouncerOptions::upstream),
+  };
+  return kBinding;
+}
+
+Expected<PgbouncerOptions, config::Error> ParseOptions(const config::Section& section,
+                                                       const agent::Environment&) {
   PgbouncerOptions o;
+  PgbouncerBinding().Fill(section, o);
   auto dsn = postgres::ParseDsn(section.GetString("dsn"));
   if (!dsn) return section.ErrorAt("dsn", "invalid dsn: " + dsn.error());
   o.dsn = std::move(dsn).value();
-  if (section.Has("password")) o.password = section.GetString("password");
-  o.connect_timeout = section.GetDuration("connect_timeout");
   if (o.connect_timeout.count() <= 0) return section.ErrorAt("connect_timeout", "must be positive");
-  o.max_pools = static_cast<std::size_t>(section.GetInt("max_pools"));
-  o.config_interval = section.GetDuration("config_interval");
-  if (section.Has("upstream")) o.upstream = section.GetString("upstream");
   return o;
 }
 
@@ -212,24 +228,21 @@ std::unique_ptr<agent::Collector> NewPgbouncerCollector(PgbouncerOptions options
 }
 
 agent::CollectorKind PgbouncerCollectorKind() {
-  agent::CollectorKind kind;
-  kind.name = "pgbouncer";
-  kind.description =
-      "PgBouncer 1.16-1.24 admin console: pools, stats, databases, config, lists "
-      "(pgbouncer_exporter names) and pool utilisation";
-  kind.schema = PgbouncerSchema();
-  kind.up_metric = "pgbouncer_up";
-  kind.upstream_kinds = {"postgres"};
-  kind.up_help =
-      "Whether the last collection from PgBouncer's admin console succeeded (1) or not (0).";
-  kind.create =
-      [](const config::Section& section,
-         const agent::Environment&) -> Expected<std::unique_ptr<agent::Collector>, config::Error> {
-    auto options = ParseOptions(section);
-    if (!options) return options.error();
-    return NewPgbouncerCollector(std::move(options).value());
+  return agent::CollectorKind{
+      .name = "pgbouncer",
+      .description =
+          "PgBouncer 1.16-1.24 admin console: pools, stats, databases, config, lists "
+          "(pgbouncer_exporter names) and pool utilisation. One collection is five or six "
+          "SHOW commands on one kept-open connection. collectors/pool/README.md lists "
+          "every metric and the privileges.",
+      .schema = PgbouncerSchema(),
+      .bound_keys = PgbouncerBinding().Keys(),
+      .up_metric = "pgbouncer_up",
+      .up_help =
+          "Whether the last collection from PgBouncer's admin console succeeded (1) or not (0).",
+      .upstream_kinds = {"postgres"},
+      .create = agent::MakeFactory(&ParseOptions, &NewPgbouncerCollector),
   };
-  return kind;
 }
 
 }  // namespace tacho::collectors::pool

@@ -30,30 +30,36 @@ const config::Schema& PostgresSchema() {
       {.name = "dsn",
        .type = Type::kString,
        .description = "libpq connection string (\"host=db1 port=5432 user=tacho dbname=postgres\") "
-                      "or URI (\"postgresql://tacho@db1:5432/postgres\"). Keep the password out "
-                      "of it: use password, password_file or password_env.",
+                      "or URI (\"postgresql://tacho@db1:5432/postgres\"), parsed by libpq itself: "
+                      "invalid keywords are reported at start-up with their position. Keep the "
+                      "password out of it: use password, password_file or password_env.",
        .required = true,
        .example = "\"host=127.0.0.1 port=5432 user=tacho dbname=postgres\""},
       {.name = "password",
        .type = Type::kString,
-       .description = "Password for the dsn's user; overrides one in the dsn.",
+       .description = "Password for the dsn's user; overrides one in the dsn. Never logged, "
+                      "never in a label or error.",
        .secret = true},
       {.name = "databases",
        .type = Type::kStringList,
        .default_value = "[\"*\"]",
        .description = "Databases to read table and index statistics from (one connection each "
                       "besides the dsn's own database, within max_connections). \"*\": every "
-                      "database that allows connections and is not a template."},
+                      "database that allows connections and is not a template. Server-wide "
+                      "families (databases, connections, locks, statements, ...) always cover "
+                      "every database."},
       {.name = "exclude",
        .type = Type::kStringList,
        .default_value = "[]",
-       .description = "Glob patterns of database names left out of databases, e.g. "
+       .description = "Glob patterns (fnmatch) of database names left out of databases, e.g. "
                       "[\"rdsadmin\", \"tmp_*\"]."},
       {.name = "max_connections",
        .type = Type::kInt,
        .default_value = "3",
-       .description = "Hard cap on tacho's connections to this server, reconnects included. "
-                      "Databases that would need more are skipped and counted.",
+       .description = "Hard cap on tacho's connections to this server, reconnects included: "
+                      "the main one (the dsn's database) plus one per other selected database. "
+                      "Databases that would need more are skipped and counted in "
+                      "tacho_pg_databases_skipped.",
        .min = 1,
        .max = 100},
       {.name = "connect_timeout",
@@ -80,7 +86,9 @@ const config::Schema& PostgresSchema() {
        .default_value = "\"1m\"",
        .description = "How often table and index statistics are read (each database's catalog "
                       "views, the costliest per-cycle queries for the server); re-exported every "
-                      "cycle in between. At most once per collection."},
+                      "cycle in between (tacho_pg_relations_age_seconds says how old they are). At "
+                      "most once per collection: set it to the interval to read them on every "
+                      "collection."},
       {.name = "statements.enabled",
        .type = Type::kBool,
        .default_value = "true",
@@ -103,7 +111,8 @@ const config::Schema& PostgresSchema() {
       {.name = "tables.top_k",
        .type = Type::kInt,
        .default_value = "256",
-       .description = "Tables exported per database, by rows read and written; 0 turns table "
+       .description = "Tables exported per database, by rows read and written (seq_tup_read "
+                      "+ idx_tup_fetch + n_tup_ins + n_tup_upd + n_tup_del); 0 turns table "
                       "statistics off.",
        .min = 0,
        .max = 100000},
@@ -118,7 +127,7 @@ const config::Schema& PostgresSchema() {
        .default_value = "50",
        .description = "application_name values exported by "
                       "pg_stat_activity_application_connections; the rest are summed under "
-                      "\"<other>\".",
+                      "application_name=\"<other>\".",
        .min = 1,
        .max = 10000},
   };
@@ -129,37 +138,45 @@ bool GlobMatch(const std::string& pattern, const std::string& name) {
   return fnmatch(pattern.c_str(), name.c_str(), 0) == 0;
 }
 
+const config::Binding<Options>& PostgresBinding() {
+  static const config::Binding<Options> kBinding = {
+      config::ReadByCode("dsn"),
+      config::Bind("password", &Options::password),
+      config::Bind("databases", &Options::databases),
+      config::Bind("exclude", &Options::exclude),
+      config::Bind("max_connections", &Options::max_connections),
+      config::Bind("connect_timeout", &Options::connect_timeout),
+      config::Bind("statement_timeout", &Options::statement_timeout),
+      config::Bind("lock_timeout", &Options::lock_timeout),
+      config::Bind("slow_interval", &Options::slow_interval),
+      config::Bind("relations_interval", &Options::relations_interval),
+      config::Bind("statements.enabled", &Options::statements_enabled),
+      config::Bind("statements.top_k", &Options::statements_top_k),
+      config::ReadByCode("statements.query_text"),
+      config::Bind("tables.top_k", &Options::tables_top_k),
+      config::Bind("indexes.top_k", &Options::indexes_top_k),
+      config::Bind("applications.top_k", &Options::applications_top_k),
+  };
+  return kBinding;
+}
+
 Expected<Options, config::Error> ParseOptions(const config::Section& section,
                                               const agent::Environment& env) {
   Options o;
+  PostgresBinding().Fill(section, o);
   auto dsn = ParseDsn(section.GetString("dsn"));
   if (!dsn) return section.ErrorAt("dsn", "invalid dsn: " + dsn.error());
   o.dsn = std::move(dsn).value();
-  if (section.Has("password")) o.password = section.GetString("password");
-  o.databases = section.GetStringList("databases");
-  o.exclude = section.GetStringList("exclude");
   for (const std::string& db : o.databases) {
     if (db.empty()) return section.ErrorAt("databases", "empty database name");
   }
-  o.max_connections = static_cast<int>(section.GetInt("max_connections"));
-  o.connect_timeout = section.GetDuration("connect_timeout");
-  if (section.Has("statement_timeout"))
-    o.statement_timeout = section.GetDuration("statement_timeout");
-  o.lock_timeout = section.GetDuration("lock_timeout");
-  o.slow_interval = section.GetDuration("slow_interval");
-  o.relations_interval = section.GetDuration("relations_interval");
   if (o.connect_timeout.count() <= 0) {
     return section.ErrorAt("connect_timeout", "must be positive");
   }
   if (section.Has("statement_timeout") && o.statement_timeout.count() <= 0) {
     return section.ErrorAt("statement_timeout", "must be positive");
   }
-  o.statements_enabled = section.GetBool("statements.enabled");
-  o.statements_top_k = static_cast<std::size_t>(section.GetInt("statements.top_k"));
   o.query_text = section.GetString("statements.query_text") != "off";
-  o.tables_top_k = static_cast<std::size_t>(section.GetInt("tables.top_k"));
-  o.indexes_top_k = static_cast<std::size_t>(section.GetInt("indexes.top_k"));
-  o.applications_top_k = static_cast<std::size_t>(section.GetInt("applications.top_k"));
   o.interval = env.interval;
   o.timeout = env.timeout;
   return o;
@@ -618,22 +635,20 @@ std::unique_ptr<agent::Collector> NewPostgresCollector(Options options) {
 }
 
 agent::CollectorKind PostgresCollectorKind() {
-  agent::CollectorKind kind;
-  kind.name = "postgres";
-  kind.description =
-      "PostgreSQL 12-17: query statistics (pg_stat_statements, top K with exact per-database "
-      "totals), databases, connections, locks, checkpoints, WAL, replication, tables, indexes";
-  kind.schema = PostgresSchema();
-  kind.up_metric = "pg_up";
-  kind.chain_pool = "connections";
-  kind.up_help = "Whether the last collection from the PostgreSQL server succeeded (1) or not (0).";
-  kind.create = [](const config::Section& section, const agent::Environment& env)
-      -> Expected<std::unique_ptr<agent::Collector>, config::Error> {
-    auto options = ParseOptions(section, env);
-    if (!options) return options.error();
-    return NewPostgresCollector(std::move(options).value());
+  return agent::CollectorKind{
+      .name = "postgres",
+      .description =
+          "PostgreSQL 12-17: query statistics (pg_stat_statements, top K with exact per-database "
+          "totals), databases, connections, locks, checkpoints, WAL, replication, tables, "
+          "indexes. Works with a user in pg_monitor; collectors/postgres/README.md has the SQL "
+          "that creates one.",
+      .schema = PostgresSchema(),
+      .bound_keys = PostgresBinding().Keys(),
+      .up_metric = "pg_up",
+      .up_help = "Whether the last collection from the PostgreSQL server succeeded (1) or not (0).",
+      .chain_pool = "connections",
+      .create = agent::MakeFactory(&ParseOptions, &NewPostgresCollector),
   };
-  return kind;
 }
 
 }  // namespace tacho::collectors::postgres

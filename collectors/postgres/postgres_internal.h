@@ -43,7 +43,11 @@ struct Options {
 
 const config::Schema& PostgresSchema();
 
-// Validates what the schema cannot express: a dsn libpq parses, glob patterns, timeouts.
+// Which member of Options each declared key fills.
+const config::Binding<Options>& PostgresBinding();
+
+// The binding's copy, then what the schema cannot express: a dsn libpq parses, non-empty
+// database names, positive timeouts.
 Expected<Options, config::Error> ParseOptions(const config::Section& section,
                                               const agent::Environment& env);
 

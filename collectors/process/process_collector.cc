@@ -175,7 +175,7 @@ const config::Schema& ProcessSchema() {
        .type = Type::kString,
        .default_value = "\"/proc\"",
        .description = "Where procfs is mounted; \"/host/proc\" to watch the host from a "
-                      "container."},
+                      "container (mount it read-only)."},
       {.name = "cgroup_root",
        .type = Type::kString,
        .default_value = "\"/sys/fs/cgroup\"",
@@ -196,50 +196,92 @@ const config::Schema& ProcessSchema() {
                 .example = "\"postgres\""},
                {.name = "comm",
                 .type = Type::kStringList,
-                .description = "Process names (/proc/<pid>/comm), matched exactly; names "
-                               "longer than the kernel's 15 bytes match their truncation.",
+                .description = "Process names (/proc/<pid>/comm), matched exactly. The "
+                               "kernel keeps 15 bytes of a name, so \"postgres_exporter\" "
+                               "matches a process whose comm is postgres_export.",
                 .example = "[\"postgres\"]"},
                {.name = "exe",
                 .type = Type::kStringList,
                 .description = "Executables (/proc/<pid>/exe): a full path, or a basename "
-                               "when there is no '/'. Binaries replaced on disk still match.",
+                               "when there is no '/'. A binary replaced on disk, say by a "
+                               "package upgrade (\"/usr/bin/redis-server (deleted)\"), still "
+                               "matches.",
                 .example = "[\"redis-server\"]"},
                {.name = "cmdline",
                 .type = Type::kString,
-                .description = "ECMAScript regular expression searched in the command line "
-                               "(arguments joined by spaces, first 4 KiB).",
+                .description = "ECMAScript regular expression (C++ std::regex) searched, "
+                               "not anchored, in the command line (arguments joined by single "
+                               "spaces, first 4 KiB). An invalid expression is a configuration "
+                               "error.",
                 .example = "\"^pgbouncer .*/etc/pgbouncer\""},
                {.name = "pidfile",
                 .type = Type::kString,
-                .description = "The process whose pid this file holds (read every "
-                               "collection).",
+                .description = "The process whose pid this file holds, re-read every "
+                               "collection; a missing file means the group has no member (not "
+                               "an error).",
                 .example = "\"/run/pgbouncer/pgbouncer.pid\""},
                {.name = "self",
                 .type = Type::kBool,
                 .default_value = "false",
-                .description = "tacho itself."},
+                .description = "tacho itself (the process <procfs_root>/self points to)."},
+           },
+       .examples =
+           {
+               {.description = "Every postgres process: postmaster, backends, checkpointer, "
+                               "walwriter, ...",
+                .lines = {"name = \"postgres\"", "comm = [\"postgres\"]"}},
+               {.description = "Redis by executable: a basename matches any path.",
+                .lines = {"name = \"redis\"", "exe = [\"redis-server\"]"}},
+               {.description = "pgbouncer by the process in its pidfile, or by command line when "
+                               "it runs without one. Uncomment the pidfile line to use it.",
+                .lines = {"name = \"pgbouncer\"", "# pidfile = \"/run/postgresql/pgbouncer.pid\"",
+                          "cmdline = \"^(/usr/sbin/)?pgbouncer( |$)\""}},
+               {.description = "Names longer than 15 bytes match the kernel's truncation of comm.",
+                .lines = {"name = \"postgres_exporter\"", "comm = [\"postgres_exporter\"]"},
+                .commented = true},
+               {.description = "tacho itself.", .lines = {"name = \"tacho\"", "self = true"}},
            }},
   };
   return kSchema;
 }
 
-Expected<CollectorOptions, config::Error> ParseOptions(const config::Section& section) {
+namespace {
+
+const config::Binding<GroupSpec>& GroupBinding() {
+  static const config::Binding<GroupSpec> kBinding = {
+      config::Bind("name", &GroupSpec::name),       config::Bind("comm", &GroupSpec::comm),
+      config::Bind("exe", &GroupSpec::exe),         config::ReadByCode("cmdline"),
+      config::Bind("pidfile", &GroupSpec::pidfile), config::Bind("self", &GroupSpec::self),
+  };
+  return kBinding;
+}
+
+}  // namespace
+
+const config::Binding<CollectorOptions>& ProcessBinding() {
+  static const config::Binding<CollectorOptions> kBinding = {
+      config::Bind("procfs_root", &CollectorOptions::scanner, &ScannerOptions::procfs_root),
+      config::Bind("cgroup_root", &CollectorOptions::cgroup_root),
+      config::ReadByCode("groups", GroupBinding().Keys()),
+  };
+  return kBinding;
+}
+
+Expected<CollectorOptions, config::Error> ParseOptions(const config::Section& section,
+                                                       const agent::Environment&) {
   CollectorOptions options;
-  options.scanner.procfs_root = section.GetString("procfs_root");
-  options.cgroup_root = section.GetString("cgroup_root");
+  ProcessBinding().Fill(section, options);
   if (options.scanner.procfs_root.empty()) {
     return section.ErrorAt("procfs_root", "procfs_root must not be empty");
   }
   std::set<std::string, std::less<>> names;
   for (const config::Section& g : section.GetTableList("groups")) {
     GroupSpec group;
-    group.name = g.GetString("name");
+    GroupBinding().Fill(g, group);
     if (group.name.empty()) return g.ErrorAt("name", "group name must not be empty");
     if (!names.insert(group.name).second) {
       return g.ErrorAt("name", "duplicate process group name \"" + group.name + "\"");
     }
-    group.comm = g.GetStringList("comm");
-    group.exe = g.GetStringList("exe");
     for (const std::string& exe : group.exe) {
       if (exe.empty()) return g.ErrorAt("exe", "exe entries must not be empty");
     }
@@ -253,8 +295,6 @@ Expected<CollectorOptions, config::Error> ParseOptions(const config::Section& se
                                         "\": " + e.what());
       }
     }
-    group.pidfile = g.GetString("pidfile");
-    group.self = g.GetBool("self");
     if (group.comm.empty() && group.exe.empty() && !group.cmdline && group.pidfile.empty() &&
         !group.self) {
       return g.ErrorAt("name", "process group \"" + group.name +
@@ -273,20 +313,16 @@ std::unique_ptr<agent::Collector> NewProcessCollector(CollectorOptions options) 
 }  // namespace detail
 
 agent::CollectorKind ProcessCollectorKind() {
-  agent::CollectorKind kind;
-  kind.name = "process";
-  kind.description =
-      "Groups of processes (by comm, exe, cmdline, pidfile or self) with process-exporter's "
-      "namedprocess_namegroup_* metrics, plus host CPU/memory and cgroup limits.";
-  kind.schema = detail::ProcessSchema();
-  kind.create =
-      [](const config::Section& section,
-         const agent::Environment&) -> Expected<std::unique_ptr<agent::Collector>, config::Error> {
-    auto options = detail::ParseOptions(section);
-    if (!options.ok()) return options.error();
-    return detail::NewProcessCollector(std::move(*options));
+  return agent::CollectorKind{
+      .name = "process",
+      .description =
+          "Groups of processes (by comm, exe, cmdline, pidfile or self) with process-exporter's "
+          "namedprocess_namegroup_* metrics, plus host CPU/memory and cgroup limits. A scan "
+          "of 1,000 processes takes a few milliseconds.",
+      .schema = detail::ProcessSchema(),
+      .bound_keys = detail::ProcessBinding().Keys(),
+      .create = agent::MakeFactory(&detail::ParseOptions, &detail::NewProcessCollector),
   };
-  return kind;
 }
 
 }  // namespace tacho::collectors::process

@@ -19,9 +19,13 @@ struct CollectorOptions {
 // The kind's declared keys.
 const config::Schema& ProcessSchema();
 
-// Validates what the schema cannot express: at least one matcher per group, unique group
-// names, cmdline regexes that compile.
-Expected<CollectorOptions, config::Error> ParseOptions(const config::Section& section);
+// Which member each declared key fills.
+const config::Binding<CollectorOptions>& ProcessBinding();
+
+// The binding's copy, then what the schema cannot express: at least one matcher per group,
+// unique group names, cmdline regexes that compile.
+Expected<CollectorOptions, config::Error> ParseOptions(const config::Section& section,
+                                                       const agent::Environment& env = {});
 
 std::unique_ptr<agent::Collector> NewProcessCollector(CollectorOptions options);
 

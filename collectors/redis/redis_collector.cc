@@ -508,21 +508,26 @@ const config::Schema& RedisSchema() {
       {.name = "address",
        .type = Type::kString,
        .default_value = "\"127.0.0.1:6379\"",
-       .description = "host:port, [ipv6]:port, or the absolute path of a unix socket."},
+       .description = "host:port, [ipv6]:port, or the absolute path of a unix socket "
+                      "(/run/redis/redis-server.sock). Checked at start-up; a host name is "
+                      "resolved on each reconnect."},
       {.name = "username",
        .type = Type::kString,
-       .description = "ACL user (Redis 6+) for AUTH username password; unset: the default user.",
+       .description = "ACL user (Redis 6+) for AUTH username password; needs a password. "
+                      "Unset: AUTH with the password only (the default user).",
        .example = "\"tacho\""},
       {.name = "password",
        .type = Type::kString,
-       .description = "Password for AUTH; unset: no AUTH.",
+       .description = "Password for AUTH; unset: no AUTH. Never logged, never in a metric or "
+                      "error.",
        .secret = true,
        .example = "\"s3cret\""},
       {.name = "connect_timeout",
        .type = Type::kDuration,
        .default_value = "\"5s\"",
-       .description = "Connect timeout (also bounded by the collection's timeout). Commands are "
-                      "bounded by the collection's timeout."},
+       .description = "TCP or unix-socket connect timeout, never longer than what is left of "
+                      "the collection's timeout, which bounds the whole collection (connect, "
+                      "AUTH and every command)."},
       {.name = "commands.top_k",
        .type = Type::kInt,
        .default_value = "20",
@@ -533,8 +538,10 @@ const config::Schema& RedisSchema() {
       {.name = "commands.max",
        .type = Type::kInt,
        .default_value = "200",
-       .description = "At most this many commands (busiest first) get redis_commands_*{cmd} "
-                      "series; the rest are counted in tacho_redis_commands_dropped.",
+       .description =
+           "At most this many commands (busiest first) get redis_commands_*{cmd} "
+           "series; the rest are counted in tacho_redis_commands_dropped. 200 covers every "
+           "command a real workload uses.",
        .min = 1,
        .max = 10000},
       {.name = "slowlog",
@@ -548,23 +555,42 @@ const config::Schema& RedisSchema() {
       {.name = "clients.max_for_list",
        .type = Type::kInt,
        .default_value = "1000",
-       .description = "Skip CLIENT LIST (O(n) in the server) while connected_clients is above "
-                      "this.",
+       .description = "CLIENT LIST is O(connections) inside the single-threaded server: it is "
+                      "skipped while connected_clients is above this "
+                      "(tacho_redis_client_list_skipped 1).",
        .min = 0,
        .max = 1000000},
       {.name = "clients.max_pools",
        .type = Type::kInt,
        .default_value = "50",
-       .description = "At most this many client names (largest pools first) get series.",
+       .description = "At most this many client names (largest pools first) get series; the "
+                      "rest are counted in tacho_redis_client_pools_dropped.",
        .min = 1,
        .max = 10000},
   };
   return kSchema;
 }
 
+const config::Binding<RedisOptions>& RedisBinding() {
+  static const config::Binding<RedisOptions> kBinding = {
+      config::ReadByCode("address"),
+      config::Bind("username", &RedisOptions::username),
+      config::Bind("password", &RedisOptions::password),
+      config::Bind("connect_timeout", &RedisOptions::connect_timeout),
+      config::Bind("commands.top_k", &RedisOptions::top_k),
+      config::Bind("commands.max", &RedisOptions::commands_max),
+      config::Bind("slowlog", &RedisOptions::slowlog),
+      config::Bind("clients.list", &RedisOptions::client_list),
+      config::Bind("clients.max_for_list", &RedisOptions::clients_max_for_list),
+      config::Bind("clients.max_pools", &RedisOptions::clients_max_pools),
+  };
+  return kBinding;
+}
+
 Expected<RedisOptions, config::Error> ParseOptions(const config::Section& section,
                                                    const agent::Environment& env) {
   RedisOptions options;
+  RedisBinding().Fill(section, options);
   options.instance_name = env.instance_name;
   auto address = ParseAddress(section.GetString("address"));
   if (!address.ok()) {
@@ -572,28 +598,19 @@ Expected<RedisOptions, config::Error> ParseOptions(const config::Section& sectio
         "address", "invalid address \"" + section.GetString("address") + "\": " + address.error());
   }
   options.address = std::move(*address);
-  options.username = section.GetString("username");
-  options.password = section.GetString("password");
   if (!options.username.empty() && options.password.empty()) {
     return section.ErrorAt("username",
                            "username \"" + options.username +
                                "\" needs a password (password, password_file or password_env)");
   }
-  options.connect_timeout = section.GetDuration("connect_timeout");
   if (options.connect_timeout.count() <= 0) {
     return section.ErrorAt("connect_timeout", "connect_timeout must be positive");
   }
-  options.top_k = static_cast<std::size_t>(section.GetInt("commands.top_k"));
-  options.commands_max = static_cast<std::size_t>(section.GetInt("commands.max"));
   if (options.top_k > options.commands_max) {
     return section.ErrorAt("commands.top_k", "commands.top_k (" + std::to_string(options.top_k) +
                                                  ") must not exceed commands.max (" +
                                                  std::to_string(options.commands_max) + ")");
   }
-  options.slowlog = section.GetBool("slowlog");
-  options.client_list = section.GetBool("clients.list");
-  options.clients_max_for_list = static_cast<std::size_t>(section.GetInt("clients.max_for_list"));
-  options.clients_max_pools = static_cast<std::size_t>(section.GetInt("clients.max_pools"));
   return options;
 }
 
@@ -617,22 +634,20 @@ std::unique_ptr<agent::Collector> NewRedisCollector(RedisOptions options) {
 }
 
 agent::CollectorKind RedisCollectorKind() {
-  agent::CollectorKind kind;
-  kind.name = "redis";
-  kind.description =
-      "One Redis (or Valkey) server over a persistent connection: INFO under redis_exporter's "
-      "names, windowed command latency histograms, slowlog and client pools.";
-  kind.schema = RedisSchema();
-  kind.up_metric = "redis_up";
-  kind.chain_pool = "clients";
-  kind.up_help = "1 if the latest collection from the Redis server succeeded, 0 otherwise.";
-  kind.create = [](const config::Section& section, const agent::Environment& env)
-      -> Expected<std::unique_ptr<agent::Collector>, config::Error> {
-    auto options = ParseOptions(section, env);
-    if (!options.ok()) return options.error();
-    return NewRedisCollector(std::move(*options));
+  return agent::CollectorKind{
+      .name = "redis",
+      .description =
+          "One Redis (or Valkey) server over a persistent connection: INFO under redis_exporter's "
+          "names, windowed command latency histograms, slowlog and client pools. One "
+          "collection is 2-3 round trips. collectors/redis/README.md lists every metric and the "
+          "ACL permissions it needs.",
+      .schema = RedisSchema(),
+      .bound_keys = RedisBinding().Keys(),
+      .up_metric = "redis_up",
+      .up_help = "1 if the latest collection from the Redis server succeeded, 0 otherwise.",
+      .chain_pool = "clients",
+      .create = agent::MakeFactory(&ParseOptions, &NewRedisCollector),
   };
-  return kind;
 }
 
 }  // namespace tacho::collectors::redis
