@@ -218,8 +218,15 @@ const config::Schema& ProcessSchema() {
                 .type = Type::kString,
                 .description = "The process whose pid this file holds, re-read every "
                                "collection; a missing file means the group has no member (not "
-                               "an error).",
+                               "an error). Only a regular file is read, non-blocking, at most "
+                               "4 KiB: whoever can write its directory controls the path.",
                 .example = "\"/run/pgbouncer/pgbouncer.pid\""},
+               {.name = "pidfile_follow_symlinks",
+                .type = Type::kBool,
+                .default_value = "false",
+                .description = "Read the pidfile through a symbolic link. Off: a link at the "
+                               "pidfile's path is counted as a read error (a link can point "
+                               "anywhere, e.g. at /dev/zero)."},
                {.name = "self",
                 .type = Type::kBool,
                 .default_value = "false",
@@ -252,6 +259,7 @@ const config::Binding<GroupSpec>& GroupBinding() {
       config::Bind("name", &GroupSpec::name),       config::Bind("comm", &GroupSpec::comm),
       config::Bind("exe", &GroupSpec::exe),         config::ReadByCode("cmdline"),
       config::Bind("pidfile", &GroupSpec::pidfile), config::Bind("self", &GroupSpec::self),
+      config::Bind("pidfile_follow_symlinks", &GroupSpec::pidfile_follow_symlinks),
   };
   return kBinding;
 }

@@ -337,6 +337,29 @@ TEST(GroupMatchingTest, pidfile_is_reread_every_collection) {
   EXPECT_EQ(s.At("tacho_process_read_errors_total{reason=parse}"), 1);
 }
 
+TEST(GroupMatchingTest, pidfile_symlink_is_followed_only_when_the_group_says_so) {
+  FixtureCopy fixture;
+  std::ofstream(fixture.scratch() / "real.pid") << "400\n";
+  const std::string link = (fixture.scratch() / "daemon.pid").string();
+  std::filesystem::create_symlink(fixture.scratch() / "real.pid", link);
+  const std::string group = "[[collectors.process.groups]]\nname = \"daemon\"\npidfile = \"" +
+                            link + "\"\n";
+  const std::string procs = "namedprocess_namegroup_num_procs{groupname=daemon}";
+
+  auto strict = MustMake(Root(fixture.root().string()) + group);
+  ASSERT_NE(strict, nullptr);
+  Samples s;
+  ASSERT_TRUE(CollectInto(*strict, s).ok());
+  EXPECT_EQ(s.At(procs), 0);
+  EXPECT_EQ(s.At("tacho_process_read_errors_total{reason=other}"), 1) << "the link is refused";
+
+  auto following =
+      MustMake(Root(fixture.root().string()) + group + "pidfile_follow_symlinks = true\n");
+  ASSERT_NE(following, nullptr);
+  ASSERT_TRUE(CollectInto(*following, s).ok());
+  EXPECT_EQ(s.At(procs), 1);
+}
+
 // --- partial reads -------------------------------------------------------------------------
 
 detail::CollectorOptions OptionsFor(const std::string& body) {
