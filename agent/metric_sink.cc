@@ -1,9 +1,9 @@
 #include "agent/metric_sink.h"
 
-#include "base/text.h"
-
 #include <algorithm>
 #include <limits>
+
+#include "base/text.h"
 
 namespace tacho::agent {
 
@@ -33,8 +33,7 @@ prometheus::ClientMetric* MetricSink::Add(std::string_view name, std::string_vie
   return &metric;
 }
 
-void MetricSink::Gauge(std::string_view name, std::string_view help, Labels labels,
-                       double value) {
+void MetricSink::Gauge(std::string_view name, std::string_view help, Labels labels, double value) {
   if (auto* m = Add(name, help, prometheus::MetricType::Gauge, std::move(labels))) {
     m->gauge.value = value;
   }
@@ -68,8 +67,7 @@ std::vector<prometheus::MetricFamily> MetricSink::Take() {
   families_.clear();
   index_.clear();
   samples_ = 0;
-  std::sort(out.begin(), out.end(),
-            [](const auto& a, const auto& b) { return a.name < b.name; });
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
   return out;
 }
 

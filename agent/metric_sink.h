@@ -1,6 +1,8 @@
 // MetricSink: where a collector writes the samples of one collection.
 #pragma once
 
+#include <prometheus/metric_family.h>
+
 #include <cstdint>
 #include <functional>
 #include <span>
@@ -8,8 +10,6 @@
 #include <string_view>
 #include <unordered_map>
 #include <vector>
-
-#include <prometheus/metric_family.h>
 
 namespace tacho::agent {
 

@@ -37,8 +37,8 @@ struct PoolSample {
   std::optional<double> size;
   NoLimit no_limit = NoLimit::kNone;
 
-  std::optional<double> in_use;            // connections doing work for a client
-  std::optional<double> idle;              // open, available for the next borrower
+  std::optional<double> in_use;  // connections doing work for a client
+  std::optional<double> idle;    // open, available for the next borrower
   // Connections the pool holds open, in use or idle: what it costs the layer below. Set where
   // a pool's connections are counted one by one (PostgreSQL per application, Redis per client
   // name), where no size says how large the pool has grown, and where idle connections take

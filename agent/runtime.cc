@@ -16,9 +16,12 @@ constexpr std::size_t kTrimThresholdBytes = 1 << 20;
 
 const char* StateName(InstanceState state) {
   switch (state) {
-    case InstanceState::kPending: return "pending";
-    case InstanceState::kUp: return "up";
-    case InstanceState::kDown: return "down";
+    case InstanceState::kPending:
+      return "pending";
+    case InstanceState::kUp:
+      return "up";
+    case InstanceState::kDown:
+      return "down";
   }
   return "unknown";
 }
@@ -136,8 +139,7 @@ void CollectorRuntime::OnDeadline(std::uint64_t generation) {
   if (!retired_) {
     PublishDown();
     SetState(InstanceState::kDown,
-             "collection did not finish within its timeout of " +
-                 config::FormatDuration(timeout_));
+             "collection did not finish within its timeout of " + config::FormatDuration(timeout_));
   }
   if (on_finished_) on_finished_();
 }
@@ -167,8 +169,8 @@ void CollectorRuntime::OnDone(std::uint64_t generation, Status status,
   stats_.last_duration_seconds = seconds;
   stats_.sink_conflicts += conflicts;
   if (conflicts > 0) {
-    spdlog::error("collector {} '{}': {} samples dropped for using a family with two types",
-                  kind_, name_, conflicts);
+    spdlog::error("collector {} '{}': {} samples dropped for using a family with two types", kind_,
+                  name_, conflicts);
   }
   if (status.ok()) {
     stats_.last_series = snapshot->series;

@@ -2,11 +2,10 @@
 // instances sharing an interval do not fire in lockstep.
 #pragma once
 
+#include <boost/asio/io_context.hpp>
 #include <functional>
 #include <memory>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
 
 #include "agent/runtime.h"
 

@@ -21,7 +21,8 @@ struct AgentHealth {
 // tacho_collector_errors_total, tacho_collector_timeouts_total, tacho_collector_skipped_total,
 // tacho_collector_series, tacho_config_last_reload_successful and
 // tacho_config_last_reload_success_timestamp_seconds. Event-loop thread (reads runtime stats).
-void WriteSelfMetrics(MetricSink& sink, const std::vector<std::shared_ptr<CollectorRuntime>>& runtimes,
+void WriteSelfMetrics(MetricSink& sink,
+                      const std::vector<std::shared_ptr<CollectorRuntime>>& runtimes,
                       const AgentHealth& health);
 
 double ToUnixSeconds(std::chrono::system_clock::time_point t);

@@ -8,8 +8,7 @@
 
 namespace tacho::agent {
 
-std::vector<RenderedFamily> RenderFamilies(
-    const std::vector<prometheus::MetricFamily>& families) {
+std::vector<RenderedFamily> RenderFamilies(const std::vector<prometheus::MetricFamily>& families) {
   // Serialise everything once, then split the text into families: each family's block starts
   // with its "# HELP" line (omitted by TextSerializer when help is empty) and "# TYPE" line;
   // sample lines never start with '#'. The text is read in place and each family's header and
@@ -20,8 +19,8 @@ std::vector<RenderedFamily> RenderFamilies(
   const std::string_view text = stream.view();
 
   struct Block {
-    std::size_t begin = 0;        // first header line
-    std::size_t body_begin = 0;   // first sample line
+    std::size_t begin = 0;       // first header line
+    std::size_t body_begin = 0;  // first sample line
     std::size_t end = 0;
   };
   std::vector<Block> blocks;

@@ -1,6 +1,8 @@
 // Snapshots: the immutable result of one collection, and the store scrapes read from.
 #pragma once
 
+#include <prometheus/metric_family.h>
+
 #include <chrono>
 #include <map>
 #include <memory>
@@ -8,8 +10,6 @@
 #include <set>
 #include <string>
 #include <vector>
-
-#include <prometheus/metric_family.h>
 
 namespace tacho::agent {
 
@@ -33,7 +33,7 @@ struct Snapshot {
   // Sorted by name. Only the families someone reads back: those named by KeptNames and the
   // pool model's tacho_pool_*; every family is in `rendered`.
   std::vector<prometheus::MetricFamily> families;
-  std::vector<RenderedFamily> rendered;            // same order
+  std::vector<RenderedFamily> rendered;  // same order
   std::chrono::system_clock::time_point taken_at;
   std::size_t series = 0;
 };

@@ -68,8 +68,8 @@ TEST(SnapshotTest, keeps_only_the_families_readers_need_but_renders_all) {
   auto snapshot = MakeSnapshot(sink.Take(), std::chrono::system_clock::now(), kept);
   std::vector<std::string> names;
   for (const auto& f : snapshot->families) names.push_back(f.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"latency_seconds", "read_by_rules",
-                                             "tacho_pool_in_use"}))
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"latency_seconds", "read_by_rules", "tacho_pool_in_use"}))
       << "a histogram is kept by its _bucket name; the pool model always";
   EXPECT_EQ(snapshot->rendered.size(), 4u) << "every family is still served";
   EXPECT_EQ(snapshot->series, 4u);

@@ -62,8 +62,7 @@ TEST(CollectorLayoutTest, every_folder_has_readme_and_loadable_sample) {
       agent::Environment env{instance.name, instance.interval, instance.timeout, "/tmp"};
       auto collector = kind->create(instance.section, env);
       EXPECT_TRUE(collector) << "sample instance '" << instance.name
-                             << "' is rejected at configure time: "
-                             << collector.error().ToString();
+                             << "' is rejected at configure time: " << collector.error().ToString();
     }
   }
 }

@@ -23,13 +23,20 @@ std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
 
 const char* NodeTypeName(const toml::node& node) {
   switch (node.type()) {
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a number";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::table: return "a table";
-    default: return "a date or time";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a number";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::table:
+      return "a table";
+    default:
+      return "a date or time";
   }
 }
 
@@ -92,8 +99,8 @@ class Loader {
         if (!value) return value.error();
         if (spec->secret) {
           if (auto used = secret_forms.find(full); used != secret_forms.end()) {
-            return Error{key_pos, "set only one of " + Quote(full) + " and " +
-                                      Quote(used->second) + " in " + context};
+            return Error{key_pos, "set only one of " + Quote(full) + " and " + Quote(used->second) +
+                                      " in " + context};
           }
           secret_forms[full] = full;
           if (const auto* s = std::get_if<std::string>(&value.value())) RecordSecret(*s);
@@ -105,12 +112,12 @@ class Loader {
       if (auto secret = SecretIndirection(schema, full)) {
         auto [spec, suffix] = *secret;
         if (auto used = secret_forms.find(spec->name); used != secret_forms.end()) {
-          return Error{key_pos, "set only one of " + Quote(used->second) + " and " +
-                                    Quote(full) + " in " + context};
+          return Error{key_pos, "set only one of " + Quote(used->second) + " and " + Quote(full) +
+                                    " in " + context};
         }
         if (!node.is_string()) {
-          return Error{Pos(node.source()), Quote(full) + " in " + context + " must be a string, got " +
-                                               NodeTypeName(node)};
+          return Error{Pos(node.source()), Quote(full) + " in " + context +
+                                               " must be a string, got " + NodeTypeName(node)};
         }
         const std::string ref = *node.value<std::string>();
         std::string value;
@@ -138,9 +145,10 @@ class Loader {
         secret_forms[spec->name] = full;
         continue;
       }
-      if (const toml::table* sub = node.as_table(); sub != nullptr && HasPrefix(schema, full + ".")) {
-        if (auto err = LoadEntries(*sub, schema, context, path, full + ".", out, seen,
-                                   secret_forms)) {
+      if (const toml::table* sub = node.as_table();
+          sub != nullptr && HasPrefix(schema, full + ".")) {
+        if (auto err =
+                LoadEntries(*sub, schema, context, path, full + ".", out, seen, secret_forms)) {
           return err;
         }
         continue;
@@ -196,9 +204,11 @@ class Loader {
                                                const std::string& path) {
     toml::table parsed;
     try {
-      parsed = toml::parse(std::string_view("v = " + spec.default_value), std::string_view("<default>"));
+      parsed =
+          toml::parse(std::string_view("v = " + spec.default_value), std::string_view("<default>"));
     } catch (const toml::parse_error& e) {
-      throw std::logic_error("bad default for '" + spec.name + "': " + std::string(e.description()));
+      throw std::logic_error("bad default for '" + spec.name +
+                             "': " + std::string(e.description()));
     }
     return Convert(*parsed.get("v"), spec, spec.name, context, path);
   }
@@ -219,8 +229,8 @@ class Loader {
             std::find(spec.allowed.begin(), spec.allowed.end(), v) == spec.allowed.end()) {
           std::string list;
           for (const auto& a : spec.allowed) list += (list.empty() ? "" : ", ") + a;
-          std::string message = Quote(key) + " in " + context + " must be one of " + list +
-                                "; got \"" + v + "\"";
+          std::string message =
+              Quote(key) + " in " + context + " must be one of " + list + "; got \"" + v + "\"";
           std::string suggestion = Suggest(v, spec.allowed);
           if (!suggestion.empty()) message += "; did you mean \"" + suggestion + "\"?";
           return Error{pos, message};
@@ -272,8 +282,8 @@ class Loader {
         for (auto&& [k, v] : *tbl) {
           if (!v.is_string()) {
             return Error{Pos(v.source()), "values of " + Quote(key) + " in " + context +
-                                              " must be strings, got " + NodeTypeName(v) +
-                                              " for " + Quote(k.str())};
+                                              " must be strings, got " + NodeTypeName(v) + " for " +
+                                              Quote(k.str())};
           }
           out.emplace(std::string(k.str()), *v.value<std::string>());
         }
@@ -283,8 +293,9 @@ class Loader {
         const toml::array* arr = node.as_array();
         if (arr == nullptr) {
           if (node.is_table()) {
-            return Error{pos, Quote(key) + " in " + context + " must be an array of tables: write [[" +
-                                  path + "." + key + "]]"};
+            return Error{pos, Quote(key) + " in " + context +
+                                  " must be an array of tables: write [[" + path + "." + key +
+                                  "]]"};
           }
           return type_error();
         }
@@ -301,8 +312,9 @@ class Loader {
           std::string label = "#" + std::to_string(index);
           if (auto name = (*tbl)["name"].value<std::string>()) label = Quote(*name);
           Section child;
-          if (auto err = LoadTable(*tbl, spec.fields, "[[" + child_path + "]] " + label + " of " +
-                                                          context, child_path, child)) {
+          if (auto err =
+                  LoadTable(*tbl, spec.fields, "[[" + child_path + "]] " + label + " of " + context,
+                            child_path, child)) {
             return *err;
           }
           out.push_back(std::move(child));
@@ -324,8 +336,8 @@ class Loader {
       } else {
         range = "at most " + FormatNumber(*spec.max);
       }
-      return Error{pos, Quote(key) + " in " + context + " must be " + range + ", got " +
-                            FormatNumber(v)};
+      return Error{
+          pos, Quote(key) + " in " + context + " must be " + range + ", got " + FormatNumber(v)};
     }
     return std::nullopt;
   }
@@ -474,9 +486,9 @@ Expected<Config, Error> LoadString(std::string_view text, const std::string& sou
   FillAgent(agent_section, config.agent);
   if (config.agent.tls.cert_file.empty() != config.agent.tls.key_file.empty()) {
     const char* missing = config.agent.tls.cert_file.empty() ? "tls.cert_file" : "tls.key_file";
-    return Error{agent_section.position(),
-                 std::string("[agent] sets only one of tls.cert_file and tls.key_file; add ") +
-                     missing};
+    return Error{
+        agent_section.position(),
+        std::string("[agent] sets only one of tls.cert_file and tls.key_file; add ") + missing};
   }
 
   std::map<std::string, Position> names;

@@ -49,9 +49,7 @@ const std::string& Section::GetString(std::string_view key) const {
 std::int64_t Section::GetInt(std::string_view key) const {
   return GetAs<std::int64_t>(Find(key).value, key);
 }
-double Section::GetFloat(std::string_view key) const {
-  return GetAs<double>(Find(key).value, key);
-}
+double Section::GetFloat(std::string_view key) const { return GetAs<double>(Find(key).value, key); }
 bool Section::GetBool(std::string_view key) const { return GetAs<bool>(Find(key).value, key); }
 Duration Section::GetDuration(std::string_view key) const {
   return GetAs<Duration>(Find(key).value, key);
@@ -78,14 +76,22 @@ Error Section::ErrorAt(std::string_view key, std::string message) const {
 
 const char* TypeName(Type type) {
   switch (type) {
-    case Type::kString: return "a string";
-    case Type::kInt: return "an integer";
-    case Type::kFloat: return "a number";
-    case Type::kBool: return "a boolean";
-    case Type::kDuration: return "a duration string such as \"15s\"";
-    case Type::kStringList: return "an array of strings";
-    case Type::kStringMap: return "a table of strings";
-    case Type::kTableList: return "an array of tables";
+    case Type::kString:
+      return "a string";
+    case Type::kInt:
+      return "an integer";
+    case Type::kFloat:
+      return "a number";
+    case Type::kBool:
+      return "a boolean";
+    case Type::kDuration:
+      return "a duration string such as \"15s\"";
+    case Type::kStringList:
+      return "an array of strings";
+    case Type::kStringMap:
+      return "a table of strings";
+    case Type::kTableList:
+      return "an array of tables";
   }
   return "a value";
 }

@@ -73,9 +73,7 @@ std::string ModuleOf(const std::string& path) {
 }
 
 // "collectors/redis/x.h" -> "collectors/redis": the folder a collector's own includes stay in.
-std::string CollectorFolder(const std::string& path) {
-  return path.substr(0, path.find('/', 11));
-}
+std::string CollectorFolder(const std::string& path) { return path.substr(0, path.find('/', 11)); }
 
 std::string Read(const fs::path& path) {
   std::ifstream in(path);
@@ -165,9 +163,9 @@ TEST(DependencyOrderTest, the_core_never_names_a_collector_kind) {
   agent::CollectorRegistry registry;
   collectors::RegisterBuiltinCollectors(registry);
   ASSERT_FALSE(registry.Kinds().empty());
-  const std::set<std::string> core = {"base",           "config",           "agent",
-                                      "agent/alerts",   "agent/score",      "exporters/http",
-                                      "exporters/webhook"};
+  const std::set<std::string> core = {
+      "base",           "config",           "agent", "agent/alerts", "agent/score",
+      "exporters/http", "exporters/webhook"};
   for (const Source& s : Sources()) {
     if (core.count(ModuleOf(s.path)) == 0 || s.path.ends_with("_test.cc")) continue;
     const std::string code = WithoutComments(s.text);

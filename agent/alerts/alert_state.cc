@@ -6,9 +6,12 @@ namespace tacho::alerts {
 
 const char* AlertStateName(AlertState state) {
   switch (state) {
-    case AlertState::kInactive: return "inactive";
-    case AlertState::kPending: return "pending";
-    case AlertState::kFiring: return "firing";
+    case AlertState::kInactive:
+      return "inactive";
+    case AlertState::kPending:
+      return "pending";
+    case AlertState::kFiring:
+      return "firing";
   }
   return "inactive";
 }

@@ -46,8 +46,8 @@ class AlertSet {
   // Applies one evaluation at `t`: new label sets become pending, pending ones fire once `hold`
   // has passed since active_at, missing ones resolve (firing) or vanish (pending), firing ones
   // stay firing for keep_firing_for after their condition cleared.
-  void Update(const std::vector<AlertCandidate>& results, promql::Timestamp t,
-              std::int64_t hold_ms, std::int64_t keep_firing_for_ms);
+  void Update(const std::vector<AlertCandidate>& results, promql::Timestamp t, std::int64_t hold_ms,
+              std::int64_t keep_firing_for_ms);
 
   const std::map<promql::LabelSet, Alert>& alerts() const { return active_; }
   std::map<promql::LabelSet, Alert>& mutable_alerts() { return active_; }

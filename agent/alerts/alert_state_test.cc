@@ -126,8 +126,10 @@ TEST_F(RuleEngineTest, evaluates_fires_resolves_and_reports) {
     if (f.name != "tacho_alerts") continue;
     found = true;
     ASSERT_EQ(f.metric.size(), 1u);
-    agent::Labels want = {{"alertname", "TooMany"}, {"severity", "warning"}, {"target", "db"},
-                   {"alertstate", "pending"}};
+    agent::Labels want = {{"alertname", "TooMany"},
+                          {"severity", "warning"},
+                          {"target", "db"},
+                          {"alertstate", "pending"}};
     ASSERT_EQ(f.metric[0].label.size(), want.size());
     for (std::size_t i = 0; i < want.size(); ++i) {
       EXPECT_EQ(f.metric[0].label[i].name, want[i].name);

@@ -86,8 +86,7 @@ const Threshold kThresholds[] = {
 };
 
 const DefaultRule kDefaultRules[] = {
-    {"PostgresDown", "pg_up == 0", "1m", "critical",
-     "PostgreSQL {{ $labels.target }} is down",
+    {"PostgresDown", "pg_up == 0", "1m", "critical", "PostgreSQL {{ $labels.target }} is down",
      "tacho cannot collect from PostgreSQL target {{ $labels.target }}; see /api/v1/status for "
      "the error."},
     {"RedisDown", "redis_up == 0", "1m", "critical", "Redis {{ $labels.target }} is down",
@@ -100,7 +99,8 @@ const DefaultRule kDefaultRules[] = {
     {"PostgresTooManyConnections",
      "sum by (target) (pg_stat_activity_connections) / on (target) (pg_settings_max_connections - "
      "pg_settings_superuser_reserved_connections) > <<PostgresTooManyConnections>>",
-     "2m", "warning", "PostgreSQL {{ $labels.target }} uses {{ $value | humanizePercentage }} of "
+     "2m", "warning",
+     "PostgreSQL {{ $labels.target }} uses {{ $value | humanizePercentage }} of "
      "its connection slots",
      "{{ $value | humanizePercentage }} of the usable connection slots of {{ $labels.target }} "
      "are taken; new connections fail once they run out. Use a pooler or raise "
@@ -117,8 +117,7 @@ const DefaultRule kDefaultRules[] = {
      "rate(pg_stat_database_blks_read[5m])) < <<PostgresLowCacheHitRatio>> and "
      "(rate(pg_stat_database_blks_hit[5m]) + rate(pg_stat_database_blks_read[5m])) > "
      "<<PostgresLowCacheHitRatioMinBlocksPerSecond>>",
-     "10m", "warning",
-     "Low cache hit ratio in {{ $labels.datname }} on {{ $labels.target }}",
+     "10m", "warning", "Low cache hit ratio in {{ $labels.datname }} on {{ $labels.target }}",
      "Only {{ $value | humanizePercentage }} of block reads of database {{ $labels.datname }} "
      "were served from shared buffers over 5m; the working set may not fit in memory."},
     {"PostgresHighRollbackRatio",
@@ -134,16 +133,17 @@ const DefaultRule kDefaultRules[] = {
      "{{ $value | humanize }} deadlocks in database {{ $labels.datname }} over 5m; the "
      "application takes locks in inconsistent order."},
     {"PostgresLongIdleInTransaction",
-     "pg_stat_activity_max_idle_in_transaction_seconds > <<PostgresLongIdleInTransaction>>",
-     "1m", "warning", "Long idle-in-transaction session on {{ $labels.target }}",
+     "pg_stat_activity_max_idle_in_transaction_seconds > <<PostgresLongIdleInTransaction>>", "1m",
+     "warning", "Long idle-in-transaction session on {{ $labels.target }}",
      "A session of database {{ $labels.datname }} has been idle in a transaction for "
      "{{ $value | humanizeDuration }}; it holds locks and blocks VACUUM."},
     {"PostgresReplicationLag", "pg_replication_lag_seconds > <<PostgresReplicationLag>>", "2m",
      "warning", "Replication lag on {{ $labels.target }}",
      "The replica {{ $labels.target }} is {{ $value | humanizeDuration }} behind its primary."},
     {"RedisMemoryNearMaxmemory",
-     "redis_memory_used_bytes / (redis_memory_max_bytes > 0) > <<RedisMemoryNearMaxmemory>>",
-     "5m", "warning", "Redis {{ $labels.target }} uses {{ $value | humanizePercentage }} of "
+     "redis_memory_used_bytes / (redis_memory_max_bytes > 0) > <<RedisMemoryNearMaxmemory>>", "5m",
+     "warning",
+     "Redis {{ $labels.target }} uses {{ $value | humanizePercentage }} of "
      "maxmemory",
      "Redis {{ $labels.target }} is close to maxmemory; it will evict keys or reject writes "
      "according to its maxmemory-policy."},
@@ -169,20 +169,20 @@ const DefaultRule kDefaultRules[] = {
      "warning", "Clients wait long in PgBouncer {{ $labels.target }}",
      "The oldest waiting client of pool {{ $labels.database }}/{{ $labels.user }} has waited "
      "{{ $value | humanizeDuration }}."},
-    {"TachoPoolSaturated", "tacho_pool_utilization_ratio > <<TachoPoolSaturated>>", "5m",
-     "warning", "Pool {{ $labels.pool }} saturated on {{ $labels.target }}",
+    {"TachoPoolSaturated", "tacho_pool_utilization_ratio > <<TachoPoolSaturated>>", "5m", "warning",
+     "Pool {{ $labels.pool }} saturated on {{ $labels.target }}",
      "The {{ $labels.kind }} connection pool {{ $labels.pool }} of {{ $labels.target }} is "
      "{{ $value | humanizePercentage }} utilised; requests will queue."},
     {"ProcessHighCpu",
      "sum without (mode) (rate(namedprocess_namegroup_cpu_seconds_total[5m])) / on (target) "
      "group_left tacho_host_cpus > <<ProcessHighCpu>>",
-     "10m", "warning", "{{ $labels.groupname }} uses {{ $value | humanizePercentage }} of the "
+     "10m", "warning",
+     "{{ $labels.groupname }} uses {{ $value | humanizePercentage }} of the "
      "host's CPUs",
      "Process group {{ $labels.groupname }} ({{ $labels.target }}) used "
      "{{ $value | humanizePercentage }} of all CPUs over 5m."},
-    {"ProcessFdExhaustion",
-     "namedprocess_namegroup_worst_fd_ratio > <<ProcessFdExhaustion>>", "5m", "warning",
-     "{{ $labels.groupname }} is running out of file descriptors",
+    {"ProcessFdExhaustion", "namedprocess_namegroup_worst_fd_ratio > <<ProcessFdExhaustion>>", "5m",
+     "warning", "{{ $labels.groupname }} is running out of file descriptors",
      "A process of group {{ $labels.groupname }} ({{ $labels.target }}) uses "
      "{{ $value | humanizePercentage }} of its open-files limit."},
     {"TachoCollectorFailing",

@@ -18,9 +18,36 @@ namespace {
 // Lexer
 
 enum class Tok {
-  kEnd, kIdent, kNumber, kString, kDuration, kLBrace, kRBrace, kLParen, kRParen, kLBracket,
-  kRBracket, kComma, kAssign, kNe, kRegex, kNotRegex, kEqEq, kGt, kLt, kGe, kLe, kAdd, kSub,
-  kMul, kDiv, kMod, kPow, kColon, kAt, kOther
+  kEnd,
+  kIdent,
+  kNumber,
+  kString,
+  kDuration,
+  kLBrace,
+  kRBrace,
+  kLParen,
+  kRParen,
+  kLBracket,
+  kRBracket,
+  kComma,
+  kAssign,
+  kNe,
+  kRegex,
+  kNotRegex,
+  kEqEq,
+  kGt,
+  kLt,
+  kGe,
+  kLe,
+  kAdd,
+  kSub,
+  kMul,
+  kDiv,
+  kMod,
+  kPow,
+  kColon,
+  kAt,
+  kOther
 };
 
 struct Token {
@@ -29,7 +56,9 @@ struct Token {
   std::string text;  // identifier, string value (unescaped), number or duration text
 };
 
-bool IsIdentStart(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || c == ':'; }
+bool IsIdentStart(char c) {
+  return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || c == ':';
+}
 bool IsIdentChar(char c) { return IsIdentStart(c) || std::isdigit(static_cast<unsigned char>(c)); }
 
 // The longest range a rule may use: 100 years, as config durations (config::kMaxDuration).
@@ -40,8 +69,8 @@ constexpr std::int64_t kRangeTooLarge = -2;
 // is not a duration, or kRangeTooLarge above kMaxRangeMs.
 std::int64_t ParsePromDuration(std::string_view s) {
   static const std::pair<std::string_view, std::int64_t> kUnits[] = {
-      {"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}, {"d", 86'400'000},
-      {"w", 604'800'000}, {"y", 31'536'000'000}};
+      {"ms", 1},         {"s", 1000},        {"m", 60'000},        {"h", 3'600'000},
+      {"d", 86'400'000}, {"w", 604'800'000}, {"y", 31'536'000'000}};
   std::int64_t total = 0;
   std::size_t i = 0;
   if (s.empty()) return -1;
@@ -54,8 +83,7 @@ std::int64_t ParsePromDuration(std::string_view s) {
     if (ec != std::errc() || n > kMaxRangeMs) return kRangeTooLarge;
     bool found = false;
     for (const auto& [unit, mult] : kUnits) {
-      if (s.substr(i, unit.size()) == unit &&
-          !(unit == "m" && s.substr(i, 2) == "ms")) {
+      if (s.substr(i, unit.size()) == unit && !(unit == "m" && s.substr(i, 2) == "ms")) {
         // Checked before multiplying: the product of two in-range values may not fit 64 bits.
         if (n > kMaxRangeMs / mult) return kRangeTooLarge;
         total += n * mult;
@@ -128,14 +156,17 @@ class Lexer {
         continue;
       }
       auto two = text_.substr(pos_, 2);
-      struct Op { std::string_view s; Tok k; };
+      struct Op {
+        std::string_view s;
+        Tok k;
+      };
       static const Op kOps[] = {
-          {"!=", Tok::kNe}, {"=~", Tok::kRegex}, {"!~", Tok::kNotRegex}, {"==", Tok::kEqEq},
-          {">=", Tok::kGe}, {"<=", Tok::kLe}, {"{", Tok::kLBrace}, {"}", Tok::kRBrace},
-          {"(", Tok::kLParen}, {")", Tok::kRParen}, {"[", Tok::kLBracket}, {"]", Tok::kRBracket},
-          {",", Tok::kComma}, {"=", Tok::kAssign}, {">", Tok::kGt}, {"<", Tok::kLt},
-          {"+", Tok::kAdd}, {"-", Tok::kSub}, {"*", Tok::kMul}, {"/", Tok::kDiv},
-          {"%", Tok::kMod}, {"^", Tok::kPow}, {":", Tok::kColon}, {"@", Tok::kAt}};
+          {"!=", Tok::kNe},    {"=~", Tok::kRegex}, {"!~", Tok::kNotRegex}, {"==", Tok::kEqEq},
+          {">=", Tok::kGe},    {"<=", Tok::kLe},    {"{", Tok::kLBrace},    {"}", Tok::kRBrace},
+          {"(", Tok::kLParen}, {")", Tok::kRParen}, {"[", Tok::kLBracket},  {"]", Tok::kRBracket},
+          {",", Tok::kComma},  {"=", Tok::kAssign}, {">", Tok::kGt},        {"<", Tok::kLt},
+          {"+", Tok::kAdd},    {"-", Tok::kSub},    {"*", Tok::kMul},       {"/", Tok::kDiv},
+          {"%", Tok::kMod},    {"^", Tok::kPow},    {":", Tok::kColon},     {"@", Tok::kAt}};
       bool matched = false;
       for (const Op& op : kOps) {
         if ((op.s.size() == 2 && two == op.s) || (op.s.size() == 1 && c == op.s[0])) {
@@ -162,13 +193,27 @@ class Lexer {
         if (pos_ >= text_.size()) break;
         char e = text_[pos_++];
         switch (e) {
-          case 'n': out += '\n'; break;
-          case 't': out += '\t'; break;
-          case 'r': out += '\r'; break;
-          case '\\': out += '\\'; break;
-          case '"': out += '"'; break;
-          case '\'': out += '\''; break;
-          default: out += '\\'; out += e;  // kept for the regex engine (\d, \.)
+          case 'n':
+            out += '\n';
+            break;
+          case 't':
+            out += '\t';
+            break;
+          case 'r':
+            out += '\r';
+            break;
+          case '\\':
+            out += '\\';
+            break;
+          case '"':
+            out += '"';
+            break;
+          case '\'':
+            out += '\'';
+            break;
+          default:
+            out += '\\';
+            out += e;  // kept for the regex engine (\d, \.)
         }
         continue;
       }
@@ -191,8 +236,8 @@ const std::set<std::string, std::less<>> kUnsupportedAggregations = {
     "topk", "bottomk", "quantile", "stddev", "stdvar", "count_values", "group"};
 
 bool IsComparison(BinaryOp op) {
-  return op == BinaryOp::kEq || op == BinaryOp::kNe || op == BinaryOp::kGt ||
-         op == BinaryOp::kLt || op == BinaryOp::kGe || op == BinaryOp::kLe;
+  return op == BinaryOp::kEq || op == BinaryOp::kNe || op == BinaryOp::kGt || op == BinaryOp::kLt ||
+         op == BinaryOp::kGe || op == BinaryOp::kLe;
 }
 bool IsSetOp(BinaryOp op) {
   return op == BinaryOp::kAnd || op == BinaryOp::kOr || op == BinaryOp::kUnless;
@@ -200,21 +245,27 @@ bool IsSetOp(BinaryOp op) {
 
 int Precedence(BinaryOp op) {
   switch (op) {
-    case BinaryOp::kOr: return 1;
+    case BinaryOp::kOr:
+      return 1;
     case BinaryOp::kAnd:
-    case BinaryOp::kUnless: return 2;
+    case BinaryOp::kUnless:
+      return 2;
     case BinaryOp::kEq:
     case BinaryOp::kNe:
     case BinaryOp::kGt:
     case BinaryOp::kLt:
     case BinaryOp::kGe:
-    case BinaryOp::kLe: return 3;
+    case BinaryOp::kLe:
+      return 3;
     case BinaryOp::kAdd:
-    case BinaryOp::kSub: return 4;
+    case BinaryOp::kSub:
+      return 4;
     case BinaryOp::kMul:
     case BinaryOp::kDiv:
-    case BinaryOp::kMod: return 5;
-    case BinaryOp::kPow: return 6;
+    case BinaryOp::kMod:
+      return 5;
+    case BinaryOp::kPow:
+      return 6;
   }
   return 0;
 }
@@ -251,8 +302,9 @@ class Parser {
 
   std::optional<ParseError> CheckTopLevel(const Expr& e) {
     if (e.kind == Expr::Kind::kSelector && e.range_ms > 0) {
-      return ParseError{e.pos, "a range selector must be the argument of rate, increase or "
-                               "*_over_time"};
+      return ParseError{e.pos,
+                        "a range selector must be the argument of rate, increase or "
+                        "*_over_time"};
     }
     return std::nullopt;
   }
@@ -260,24 +312,37 @@ class Parser {
   std::optional<BinaryOp> PeekBinaryOp() const {
     const Token& t = Peek();
     switch (t.kind) {
-      case Tok::kAdd: return BinaryOp::kAdd;
-      case Tok::kSub: return BinaryOp::kSub;
-      case Tok::kMul: return BinaryOp::kMul;
-      case Tok::kDiv: return BinaryOp::kDiv;
-      case Tok::kMod: return BinaryOp::kMod;
-      case Tok::kPow: return BinaryOp::kPow;
-      case Tok::kEqEq: return BinaryOp::kEq;
-      case Tok::kNe: return BinaryOp::kNe;
-      case Tok::kGt: return BinaryOp::kGt;
-      case Tok::kLt: return BinaryOp::kLt;
-      case Tok::kGe: return BinaryOp::kGe;
-      case Tok::kLe: return BinaryOp::kLe;
+      case Tok::kAdd:
+        return BinaryOp::kAdd;
+      case Tok::kSub:
+        return BinaryOp::kSub;
+      case Tok::kMul:
+        return BinaryOp::kMul;
+      case Tok::kDiv:
+        return BinaryOp::kDiv;
+      case Tok::kMod:
+        return BinaryOp::kMod;
+      case Tok::kPow:
+        return BinaryOp::kPow;
+      case Tok::kEqEq:
+        return BinaryOp::kEq;
+      case Tok::kNe:
+        return BinaryOp::kNe;
+      case Tok::kGt:
+        return BinaryOp::kGt;
+      case Tok::kLt:
+        return BinaryOp::kLt;
+      case Tok::kGe:
+        return BinaryOp::kGe;
+      case Tok::kLe:
+        return BinaryOp::kLe;
       case Tok::kIdent:
         if (t.text == "and") return BinaryOp::kAnd;
         if (t.text == "or") return BinaryOp::kOr;
         if (t.text == "unless") return BinaryOp::kUnless;
         return std::nullopt;
-      default: return std::nullopt;
+      default:
+        return std::nullopt;
     }
   }
 
@@ -294,7 +359,8 @@ class Parser {
       node->op = *op;
       node->pos = op_tok.pos;
       if (Peek().kind == Tok::kIdent && Peek().text == "bool") {
-        if (!IsComparison(*op)) return ParseError{Peek().pos, "bool is only allowed on comparisons"};
+        if (!IsComparison(*op))
+          return ParseError{Peek().pos, "bool is only allowed on comparisons"};
         node->return_bool = true;
         Next();
       }
@@ -307,7 +373,8 @@ class Parser {
         if (Peek().kind == Tok::kIdent &&
             (Peek().text == "group_left" || Peek().text == "group_right")) {
           if (IsSetOp(*op)) return ParseError{Peek().pos, "no grouping allowed for set operations"};
-          node->card = Next().text == "group_left" ? Expr::Card::kManyToOne : Expr::Card::kOneToMany;
+          node->card =
+              Next().text == "group_left" ? Expr::Card::kManyToOne : Expr::Card::kOneToMany;
           if (Peek().kind == Tok::kLParen) {
             auto include = ParseLabelList();
             if (!include) return include.error();
@@ -367,8 +434,9 @@ class Parser {
     if (!e) return e;
     if (Peek().kind == Tok::kLBracket) {
       if ((*e)->kind != Expr::Kind::kSelector || (*e)->range_ms > 0) {
-        return ParseError{Peek().pos, "ranges are only allowed on metric selectors (subqueries "
-                                      "are not supported)"};
+        return ParseError{Peek().pos,
+                          "ranges are only allowed on metric selectors (subqueries "
+                          "are not supported)"};
       }
       Next();
       if (Peek().kind != Tok::kDuration && !(Peek().kind == Tok::kNumber)) {
@@ -419,7 +487,8 @@ class Parser {
         e->args.push_back(std::move(inner.value()));
         return e;
       }
-      case Tok::kLBrace: return ParseSelector("", t.pos);
+      case Tok::kLBrace:
+        return ParseSelector("", t.pos);
       case Tok::kIdent: {
         std::string lower = t.text;
         std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
@@ -457,8 +526,10 @@ class Parser {
         e->matchers.push_back(Matcher{kMetricName, Matcher::Op::kEqual, t.text, nullptr});
         return e;
       }
-      case Tok::kString: return ParseError{t.pos, "string literals are not supported"};
-      default: return Unexpected("an expression");
+      case Tok::kString:
+        return ParseError{t.pos, "string literals are not supported"};
+      default:
+        return Unexpected("an expression");
     }
   }
 
@@ -493,11 +564,20 @@ class Parser {
       Matcher m;
       m.name = Next().text;
       switch (Peek().kind) {
-        case Tok::kAssign: m.op = Matcher::Op::kEqual; break;
-        case Tok::kNe: m.op = Matcher::Op::kNotEqual; break;
-        case Tok::kRegex: m.op = Matcher::Op::kRegex; break;
-        case Tok::kNotRegex: m.op = Matcher::Op::kNotRegex; break;
-        default: return Unexpected("=, !=, =~ or !~");
+        case Tok::kAssign:
+          m.op = Matcher::Op::kEqual;
+          break;
+        case Tok::kNe:
+          m.op = Matcher::Op::kNotEqual;
+          break;
+        case Tok::kRegex:
+          m.op = Matcher::Op::kRegex;
+          break;
+        case Tok::kNotRegex:
+          m.op = Matcher::Op::kNotRegex;
+          break;
+        default:
+          return Unexpected("=, !=, =~ or !~");
       }
       Next();
       if (Peek().kind != Tok::kString) return Unexpected("a quoted label value");
@@ -523,9 +603,8 @@ class Parser {
     }
     Next();
     // PromQL rejects selectors that match everything: at least one non-empty matcher.
-    bool any = std::any_of(e->matchers.begin(), e->matchers.end(), [](const Matcher& m) {
-      return !m.Matches("");
-    });
+    bool any = std::any_of(e->matchers.begin(), e->matchers.end(),
+                           [](const Matcher& m) { return !m.Matches(""); });
     if (!any) return ParseError{pos, "vector selector must contain at least one non-empty matcher"};
     return e;
   }
@@ -652,19 +731,32 @@ std::string LabelsText(const LabelSet& labels) {
 // PromQL's scalar arithmetic and comparison. Returns (value, keep).
 std::pair<double, bool> ElemBinop(BinaryOp op, double l, double r) {
   switch (op) {
-    case BinaryOp::kAdd: return {l + r, true};
-    case BinaryOp::kSub: return {l - r, true};
-    case BinaryOp::kMul: return {l * r, true};
-    case BinaryOp::kDiv: return {l / r, true};
-    case BinaryOp::kMod: return {std::fmod(l, r), true};
-    case BinaryOp::kPow: return {std::pow(l, r), true};
-    case BinaryOp::kEq: return {l, l == r};
-    case BinaryOp::kNe: return {l, l != r};
-    case BinaryOp::kGt: return {l, l > r};
-    case BinaryOp::kLt: return {l, l < r};
-    case BinaryOp::kGe: return {l, l >= r};
-    case BinaryOp::kLe: return {l, l <= r};
-    default: return {0, false};
+    case BinaryOp::kAdd:
+      return {l + r, true};
+    case BinaryOp::kSub:
+      return {l - r, true};
+    case BinaryOp::kMul:
+      return {l * r, true};
+    case BinaryOp::kDiv:
+      return {l / r, true};
+    case BinaryOp::kMod:
+      return {std::fmod(l, r), true};
+    case BinaryOp::kPow:
+      return {std::pow(l, r), true};
+    case BinaryOp::kEq:
+      return {l, l == r};
+    case BinaryOp::kNe:
+      return {l, l != r};
+    case BinaryOp::kGt:
+      return {l, l > r};
+    case BinaryOp::kLt:
+      return {l, l < r};
+    case BinaryOp::kGe:
+      return {l, l >= r};
+    case BinaryOp::kLe:
+      return {l, l <= r};
+    default:
+      return {0, false};
   }
 }
 
@@ -674,9 +766,12 @@ class Evaluator {
 
   Expected<Value, std::string> Eval(const Expr& e) {
     switch (e.kind) {
-      case Expr::Kind::kNumber: return Value{true, e.number, {}};
-      case Expr::Kind::kParen: return Eval(*e.args[0]);
-      case Expr::Kind::kSelector: return Value{false, 0, Instant(e)};
+      case Expr::Kind::kNumber:
+        return Value{true, e.number, {}};
+      case Expr::Kind::kParen:
+        return Eval(*e.args[0]);
+      case Expr::Kind::kSelector:
+        return Value{false, 0, Instant(e)};
       case Expr::Kind::kUnaryMinus: {
         auto v = Eval(*e.args[0]);
         if (!v) return v;
@@ -687,13 +782,15 @@ class Evaluator {
         }
         return v;
       }
-      case Expr::Kind::kCall: return Value{false, 0, Call(e)};
+      case Expr::Kind::kCall:
+        return Value{false, 0, Call(e)};
       case Expr::Kind::kAggregate: {
         auto v = Eval(*e.args[0]);
         if (!v) return v;
         return Value{false, 0, Aggregate(e, v->vector)};
       }
-      case Expr::Kind::kBinary: return Binary(e);
+      case Expr::Kind::kBinary:
+        return Binary(e);
     }
     return std::string("unknown expression");
   }
@@ -915,8 +1012,9 @@ class Evaluator {
       if (it == one_by_sig.end()) continue;
       const Sample& o = *it->second;
       if (e.card == Expr::Card::kOneToOne && !seen_one_to_one.insert(sig).second) {
-        return std::string("multiple matches for labels: many-to-one matching must be explicit "
-                           "(group_left/group_right)");
+        return std::string(
+            "multiple matches for labels: many-to-one matching must be explicit "
+            "(group_left/group_right)");
       }
       double lv = swapped ? o.value : m.value;
       double rv = swapped ? m.value : o.value;
@@ -948,11 +1046,13 @@ class Evaluator {
         }
       }
       if (e.card != Expr::Card::kOneToOne &&
-          !seen_result.insert(Signature(labels, false, {}) + '\x01' +
-                              (labels.count(kMetricName) ? labels.at(kMetricName) : ""))
+          !seen_result
+               .insert(Signature(labels, false, {}) + '\x01' +
+                       (labels.count(kMetricName) ? labels.at(kMetricName) : ""))
                .second) {
-        return std::string("multiple matches for labels: grouping labels must ensure unique "
-                           "matches");
+        return std::string(
+            "multiple matches for labels: grouping labels must ensure unique "
+            "matches");
       }
       out.push_back(Sample{std::move(labels), v});
     }
@@ -975,21 +1075,29 @@ void CollectSelectors(const Expr& e, std::int64_t range, std::vector<SelectorUse
 
 bool Matcher::Matches(const std::string& v) const {
   switch (op) {
-    case Op::kEqual: return v == value;
-    case Op::kNotEqual: return v != value;
-    case Op::kRegex: return std::regex_match(v, *regex);
-    case Op::kNotRegex: return !std::regex_match(v, *regex);
+    case Op::kEqual:
+      return v == value;
+    case Op::kNotEqual:
+      return v != value;
+    case Op::kRegex:
+      return std::regex_match(v, *regex);
+    case Op::kNotRegex:
+      return !std::regex_match(v, *regex);
   }
   return false;
 }
 
 bool Expr::ReturnsScalar() const {
   switch (kind) {
-    case Kind::kNumber: return true;
+    case Kind::kNumber:
+      return true;
     case Kind::kParen:
-    case Kind::kUnaryMinus: return args[0]->ReturnsScalar();
-    case Kind::kBinary: return args[0]->ReturnsScalar() && args[1]->ReturnsScalar();
-    default: return false;
+    case Kind::kUnaryMinus:
+      return args[0]->ReturnsScalar();
+    case Kind::kBinary:
+      return args[0]->ReturnsScalar() && args[1]->ReturnsScalar();
+    default:
+      return false;
   }
 }
 
@@ -1030,7 +1138,7 @@ std::string FormatDurationMs(std::int64_t ms) {
   if (ms == 0) return "0s";
   static const std::pair<const char*, std::int64_t> kUnits[] = {
       {"y", 31'536'000'000}, {"w", 604'800'000}, {"d", 86'400'000}, {"h", 3'600'000},
-      {"m", 60'000}, {"s", 1000}, {"ms", 1}};
+      {"m", 60'000},         {"s", 1000},        {"ms", 1}};
   std::string out;
   for (const auto& [unit, size] : kUnits) {
     if (ms >= size) {

@@ -70,8 +70,23 @@ struct Matcher {
   bool Matches(const std::string& v) const;
 };
 
-enum class BinaryOp { kAdd, kSub, kMul, kDiv, kMod, kPow, kEq, kNe, kGt, kLt, kGe, kLe, kAnd,
-                      kOr, kUnless };
+enum class BinaryOp {
+  kAdd,
+  kSub,
+  kMul,
+  kDiv,
+  kMod,
+  kPow,
+  kEq,
+  kNe,
+  kGt,
+  kLt,
+  kGe,
+  kLe,
+  kAnd,
+  kOr,
+  kUnless
+};
 
 struct Expr {
   enum class Kind { kNumber, kSelector, kCall, kAggregate, kBinary, kUnaryMinus, kParen };

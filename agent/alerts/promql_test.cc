@@ -17,8 +17,12 @@ constexpr Timestamp kT0 = 1'700'000'000'000;  // ms
 class Fixture {
  public:
   Fixture() {
-    store_.SetRetention({{"up", 3600000}, {"conns", 3600000}, {"max_conns", 3600000},
-                         {"reqs_total", 3600000}, {"temp", 3600000}, {"cpus", 3600000},
+    store_.SetRetention({{"up", 3600000},
+                         {"conns", 3600000},
+                         {"max_conns", 3600000},
+                         {"reqs_total", 3600000},
+                         {"temp", 3600000},
+                         {"cpus", 3600000},
                          {"cpu_seconds_total", 3600000}});
   }
   void Add(LabelSet labels, Timestamp t, double v) { store_.Append(labels, Point{t, v}); }
@@ -56,16 +60,36 @@ void ExpectEvals(Fixture& f, std::initializer_list<EvalCase> cases) {
 }
 
 TEST(PromqlParseTest, accepts_the_subset) {
-  for (const char* ok :
-       {"up", "up == 0", "up{target=\"a\",job!=\"b\"}", "conns{state=~\"idle.*\"}",
-        "conns{state!~\"idle\"}", "rate(reqs_total[5m])", "increase(reqs_total[1h30m])",
-        "avg_over_time(temp[10m])", "max_over_time(temp[1m]) > 3",
-        "sum by (target) (conns)", "sum(conns) by (target)", "count without (state) (conns)",
-        "avg(conns)", "min(conns)", "max(conns)", "conns / max_conns",
-        "conns / on (target) max_conns", "conns / ignoring (state) max_conns",
-        "conns / on (target) group_left max_conns", "conns > bool 3", "-conns", "2 ^ 3 ^ 2",
-        "conns and max_conns", "conns or max_conns", "conns unless max_conns", "(conns)",
-        "conns % 3", "1e3 < bool 2", "conns > Inf", "0x10 * conns"}) {
+  for (const char* ok : {"up",
+                         "up == 0",
+                         "up{target=\"a\",job!=\"b\"}",
+                         "conns{state=~\"idle.*\"}",
+                         "conns{state!~\"idle\"}",
+                         "rate(reqs_total[5m])",
+                         "increase(reqs_total[1h30m])",
+                         "avg_over_time(temp[10m])",
+                         "max_over_time(temp[1m]) > 3",
+                         "sum by (target) (conns)",
+                         "sum(conns) by (target)",
+                         "count without (state) (conns)",
+                         "avg(conns)",
+                         "min(conns)",
+                         "max(conns)",
+                         "conns / max_conns",
+                         "conns / on (target) max_conns",
+                         "conns / ignoring (state) max_conns",
+                         "conns / on (target) group_left max_conns",
+                         "conns > bool 3",
+                         "-conns",
+                         "2 ^ 3 ^ 2",
+                         "conns and max_conns",
+                         "conns or max_conns",
+                         "conns unless max_conns",
+                         "(conns)",
+                         "conns % 3",
+                         "1e3 < bool 2",
+                         "conns > Inf",
+                         "0x10 * conns"}) {
     auto parsed = Parse(ok);
     EXPECT_TRUE(parsed) << ok << ": " << (parsed ? "" : parsed.error().message);
   }
@@ -168,7 +192,8 @@ TEST(PromqlEvalTest, rate_needs_two_samples) {
 TEST(PromqlEvalTest, over_time_functions) {
   Fixture f;
   const double values[] = {3, 9, 6, 1};
-  for (int i = 0; i < 4; ++i) f.Add({{"__name__", "temp"}, {"k", "v"}}, kT0 - 45000 + i * 15000, values[i]);
+  for (int i = 0; i < 4; ++i)
+    f.Add({{"__name__", "temp"}, {"k", "v"}}, kT0 - 45000 + i * 15000, values[i]);
   ExpectEvals(f, {{"avg_over_time(temp[1m])", "{k=v} 4.75\n"},
                   {"max_over_time(temp[1m])", "{k=v} 9\n"},
                   {"min_over_time(temp[1m])", "{k=v} 1\n"},

@@ -77,10 +77,8 @@ std::string UrlEncode(const std::string& s) {
 
 json::object AlertJson(const Alert& a) {
   return json::object{
-      {"labels", LabelsJson(a.labels)},
-      {"annotations", LabelsJson(a.annotations)},
-      {"state", AlertStateName(a.state)},
-      {"activeAt", FormatRfc3339Ms(a.active_at)},
+      {"labels", LabelsJson(a.labels)},          {"annotations", LabelsJson(a.annotations)},
+      {"state", AlertStateName(a.state)},        {"activeAt", FormatRfc3339Ms(a.active_at)},
       {"value", promql::FormatGoFloat(a.value)},
   };
 }
@@ -190,8 +188,7 @@ void RuleEngine::Evaluate(Timestamp t) {
 std::vector<NotifyAlert> RuleEngine::Notifications(const std::string& external_url) const {
   std::vector<NotifyAlert> out;
   for (const auto& rule : rules_) {
-    const std::string generator =
-        external_url + "/api/v1/rules?rule=" + UrlEncode(rule->spec.name);
+    const std::string generator = external_url + "/api/v1/rules?rule=" + UrlEncode(rule->spec.name);
     for (const auto& [labels, a] : rule->alerts.alerts()) {
       if (a.state == AlertState::kPending) continue;
       if (a.state == AlertState::kInactive && a.resolved_at == 0) continue;
@@ -345,8 +342,9 @@ Status RuleEngine::LoadState(const std::string& text) {
         for (const auto& [k, val] : LabelsFrom(l->value())) a.labels[k] = val;
       }
       if (auto an = ao.find("annotations"); an != ao.end()) a.annotations = LabelsFrom(an->value());
-      const std::string state =
-          ao.contains("state") && ao.at("state").is_string() ? std::string(ao.at("state").as_string()) : "";
+      const std::string state = ao.contains("state") && ao.at("state").is_string()
+                                    ? std::string(ao.at("state").as_string())
+                                    : "";
       a.state = state == "firing"    ? AlertState::kFiring
                 : state == "pending" ? AlertState::kPending
                                      : AlertState::kInactive;

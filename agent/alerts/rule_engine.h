@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "agent/alerts/alert_state.h"
-#include "agent/metric_sink.h"
 #include "agent/alerts/rules.h"
 #include "agent/alerts/series_store.h"
+#include "agent/metric_sink.h"
 
 namespace tacho::alerts {
 

@@ -1,11 +1,11 @@
 #include "agent/alerts/rules.h"
 
-#include "agent/alerts/default_rules.h"
-
 #include <boost/json.hpp>
 #include <cmath>
 #include <cstdio>
 #include <set>
+
+#include "agent/alerts/default_rules.h"
 
 namespace tacho::alerts {
 
@@ -80,11 +80,11 @@ Schema BuildRulesSchema() {
        .example = "\"https://tacho.example.com\""},
   };
   for (const Threshold& t : Thresholds()) {
-    s.push_back({.name = std::string("thresholds.") + t.key,
-                 .type = Type::kFloat,
-                 .default_value = FormatNumber(t.value) +
-                                  (std::floor(t.value) == t.value ? ".0" : ""),
-                 .description = t.description});
+    s.push_back(
+        {.name = std::string("thresholds.") + t.key,
+         .type = Type::kFloat,
+         .default_value = FormatNumber(t.value) + (std::floor(t.value) == t.value ? ".0" : ""),
+         .description = t.description});
   }
   s.push_back({.name = "rules",
                .type = Type::kTableList,
@@ -126,16 +126,17 @@ std::optional<config::Error> CheckExpr(const std::string& expr, const config::Po
   auto parsed = promql::Parse(expr);
   if (!parsed) {
     return config::Error{pos, "rule '" + rule + "': expr: " + parsed.error().message +
-                                 " (at character " + std::to_string(parsed.error().pos + 1) +
-                                 " of \"" + expr + "\")"};
+                                  " (at character " + std::to_string(parsed.error().pos + 1) +
+                                  " of \"" + expr + "\")"};
   }
   if ((*parsed)->ReturnsScalar()) {
     return config::Error{pos, "rule '" + rule + "': expr must evaluate to a vector, not a scalar"};
   }
   for (const auto& use : promql::Selectors(**parsed)) {
     if (use.selector->metric.empty()) {
-      return config::Error{pos, "rule '" + rule + "': expr: every selector must name its metric "
-                                "(tacho keeps history per metric name)"};
+      return config::Error{pos, "rule '" + rule +
+                                    "': expr: every selector must name its metric "
+                                    "(tacho keeps history per metric name)"};
     }
   }
   return std::nullopt;
@@ -265,7 +266,8 @@ std::string HumanizeDuration(double v) {
     const std::int64_t seconds = d % 60, minutes = (d / 60) % 60, hours = (d / 3600) % 24,
                        days = d / 86400;
     auto s = [](std::int64_t n) { return std::to_string(n); };
-    if (days != 0) return sign + s(days) + "d " + s(hours) + "h " + s(minutes) + "m " + s(seconds) + "s";
+    if (days != 0)
+      return sign + s(days) + "d " + s(hours) + "h " + s(minutes) + "m " + s(seconds) + "s";
     if (hours != 0) return sign + s(hours) + "h " + s(minutes) + "m " + s(seconds) + "s";
     if (minutes != 0) return sign + s(minutes) + "m " + s(seconds) + "s";
     return sign + GoG4(v) + "s";
@@ -313,8 +315,7 @@ Expected<std::string> ExpandTemplate(const std::string& text, const promql::Labe
         return Status::Error("unsupported template function '" + pipe +
                              "' (supported: humanize, humanizePercentage, humanizeDuration)");
       }
-    } else if (action.rfind("$labels.", 0) == 0 && IsLabelName(action.substr(8)) &&
-               pipe.empty()) {
+    } else if (action.rfind("$labels.", 0) == 0 && IsLabelName(action.substr(8)) && pipe.empty()) {
       auto it = labels.find(action.substr(8));
       result = it == labels.end() ? "<no value>" : it->second;
     } else {
@@ -350,8 +351,8 @@ std::string ExportPrometheusRules(const std::vector<RuleSpec>& rules,
       out += "        for: " + promql::FormatDurationMs(r.for_duration.count()) + "\n";
     }
     if (r.keep_firing_for.count() > 0) {
-      out += "        keep_firing_for: " + promql::FormatDurationMs(r.keep_firing_for.count()) +
-             "\n";
+      out +=
+          "        keep_firing_for: " + promql::FormatDurationMs(r.keep_firing_for.count()) + "\n";
     }
     if (!r.labels.empty()) {
       out += "        labels:\n";

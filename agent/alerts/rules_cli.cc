@@ -64,20 +64,23 @@ Status LoadSamples(const std::string& path, SeriesStore& store) {
   json::value root = json::parse(buffer.str(), ec);
   if (ec || !root.is_object()) return Status::Error(path + ": not a JSON object");
   const json::value* data = root.as_object().if_contains("data");
-  const json::object& d = data != nullptr && data->is_object() ? data->as_object() : root.as_object();
+  const json::object& d =
+      data != nullptr && data->is_object() ? data->as_object() : root.as_object();
   const json::value* result = d.if_contains("result");
   if (result == nullptr || !result->is_array()) return Status::Error(path + ": no result array");
   std::map<std::string, std::int64_t> retention;
   std::vector<std::pair<promql::LabelSet, std::vector<promql::Point>>> series;
   for (const json::value& s : result->as_array()) {
     promql::LabelSet labels;
-    for (const auto& [k, v] : s.at("metric").as_object()) labels[std::string(k)] = std::string(v.as_string());
+    for (const auto& [k, v] : s.at("metric").as_object())
+      labels[std::string(k)] = std::string(v.as_string());
     std::vector<promql::Point> points;
     for (const json::value& p : s.at("values").as_array()) {
       const json::array& pair = p.as_array();
       const double t = pair[0].to_number<double>();
       const double v = std::stod(std::string(pair[1].as_string()));
-      points.push_back(promql::Point{static_cast<std::int64_t>(t * 1000 + (t >= 0 ? 0.5 : -0.5)), v});
+      points.push_back(
+          promql::Point{static_cast<std::int64_t>(t * 1000 + (t >= 0 ? 0.5 : -0.5)), v});
     }
     retention[labels[promql::kMetricName]] = std::int64_t{1} << 50;
     series.emplace_back(std::move(labels), std::move(points));
@@ -103,7 +106,8 @@ int Eval(int argc, char** argv) {
       exprs.emplace_back(arg);
     }
   }
-  if (samples.empty() || time < 0 || exprs.empty()) return Usage("eval needs --samples, --time and an expression");
+  if (samples.empty() || time < 0 || exprs.empty())
+    return Usage("eval needs --samples, --time and an expression");
   SeriesStore store;
   if (Status s = LoadSamples(samples, store); !s.ok()) return Usage(s.message());
   const auto t = static_cast<promql::Timestamp>(time * 1000 + 0.5);
@@ -111,15 +115,16 @@ int Eval(int argc, char** argv) {
   for (const std::string& expr : exprs) {
     auto parsed = promql::Parse(expr);
     if (!parsed) {
-      std::printf("%s\n", json::serialize(json::object{{"status", "error"},
-                                                       {"error", parsed.error().message}})
+      std::printf("%s\n", json::serialize(
+                              json::object{{"status", "error"}, {"error", parsed.error().message}})
                               .c_str());
       rc = 1;
       continue;
     }
     auto v = promql::Evaluate(**parsed, store, t);
     if (!v) {
-      std::printf("%s\n", json::serialize(json::object{{"status", "error"}, {"error", v.error()}}).c_str());
+      std::printf("%s\n",
+                  json::serialize(json::object{{"status", "error"}, {"error", v.error()}}).c_str());
       rc = 1;
       continue;
     }
@@ -132,13 +137,14 @@ int Eval(int argc, char** argv) {
       for (const promql::Sample& s : v->vector) {
         json::object metric;
         for (const auto& [k, val] : s.labels) metric[k] = val;
-        result.push_back(json::object{{"metric", metric},
-                                      {"value", json::array{time, promql::FormatGoFloat(s.value)}}});
+        result.push_back(json::object{
+            {"metric", metric}, {"value", json::array{time, promql::FormatGoFloat(s.value)}}});
       }
       data["resultType"] = "vector";
       data["result"] = std::move(result);
     }
-    std::printf("%s\n", json::serialize(json::object{{"status", "success"}, {"data", data}}).c_str());
+    std::printf("%s\n",
+                json::serialize(json::object{{"status", "success"}, {"data", data}}).c_str());
   }
   return rc;
 }

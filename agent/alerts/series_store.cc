@@ -63,9 +63,8 @@ void SeriesStore::Ingest(const std::string& source,
                          const std::vector<prometheus::MetricFamily>& families, Timestamp t) {
   std::set<const Series*> seen;
   for (const prometheus::MetricFamily& family : families) {
-    const bool wanted_any =
-        Wanted(family.name) || Wanted(family.name + "_bucket") || Wanted(family.name + "_sum") ||
-        Wanted(family.name + "_count");
+    const bool wanted_any = Wanted(family.name) || Wanted(family.name + "_bucket") ||
+                            Wanted(family.name + "_sum") || Wanted(family.name + "_count");
     if (!wanted_any) continue;
     for (const prometheus::ClientMetric& m : family.metric) {
       LabelSet labels;
@@ -107,7 +106,8 @@ void SeriesStore::Ingest(const std::string& source,
               static_cast<double>(m.summary.sample_count), t, seen);
           break;
         }
-        default: break;
+        default:
+          break;
       }
     }
   }
@@ -139,7 +139,8 @@ void SeriesStore::Prune(Timestamp now) {
         first_kept = std::max(first_kept, s.points.end() - 1);
       }
       s.points.erase(s.points.begin(), first_kept);
-      const bool gone = s.points.empty() || (s.stale_at && *s.stale_at < now - keep - promql::kLookbackMs);
+      const bool gone =
+          s.points.empty() || (s.stale_at && *s.stale_at < now - keep - promql::kLookbackMs);
       if (gone) {
         series_.erase(it->first);
         it = by_labels.erase(it);
@@ -167,10 +168,9 @@ std::vector<std::string> SeriesStore::sources() const {
   return out;
 }
 
-void SeriesStore::Select(
-    const std::vector<promql::Matcher>& matchers,
-    const std::function<void(const LabelSet&, const std::vector<Point>&, std::optional<Timestamp>)>&
-        fn) const {
+void SeriesStore::Select(const std::vector<promql::Matcher>& matchers,
+                         const std::function<void(const LabelSet&, const std::vector<Point>&,
+                                                  std::optional<Timestamp>)>& fn) const {
   auto matches = [&](const LabelSet& labels) {
     for (const promql::Matcher& m : matchers) {
       auto it = labels.find(m.name);

@@ -2,14 +2,14 @@
 // window they read them over.
 #pragma once
 
+#include <prometheus/metric_family.h>
+
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <prometheus/metric_family.h>
 
 #include "agent/alerts/promql.h"
 

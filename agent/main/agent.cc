@@ -66,12 +66,23 @@ std::string HtmlEscape(std::string_view text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -130,8 +141,7 @@ Expected<config::Config, config::Error> LoadConfig(const AgentOptions& options,
   return loaded;
 }
 
-Agent::Agent(const CollectorRegistry& registry, AgentOptions options,
-             ScrapeTimeMetrics scrape_time)
+Agent::Agent(const CollectorRegistry& registry, AgentOptions options, ScrapeTimeMetrics scrape_time)
     : registry_(registry), options_(std::move(options)), scrape_time_(std::move(scrape_time)) {
   health_.started_at = system_clock::now();
 }
@@ -229,8 +239,8 @@ int Agent::Run(config::Config config) {
   }
   const bool tls = !config.agent.tls.cert_file.empty();
   ApplyConfig(std::move(config), std::move(runtimes.value()));
-  spdlog::info("tacho {} ({}) listening on {}://{} with {} collector instance(s) from {}",
-               kVersion, kRevision, tls ? "https" : "http", bound, scheduler_.runtimes().size(),
+  spdlog::info("tacho {} ({}) listening on {}://{} with {} collector instance(s) from {}", kVersion,
+               kRevision, tls ? "https" : "http", bound, scheduler_.runtimes().size(),
                config_.source);
   scheduler_.Start();
   external_url_ = std::string(tls ? "https" : "http") + "://" + bound;
@@ -287,8 +297,7 @@ void Agent::Reload() {
     loaded = runtimes.error();
   }
   health_.config_last_reload_successful = false;
-  spdlog::error("reload failed, keeping the running configuration: {}",
-                loaded.error().ToString());
+  spdlog::error("reload failed, keeping the running configuration: {}", loaded.error().ToString());
 }
 
 void Agent::Shutdown() {
@@ -392,8 +401,8 @@ std::string Agent::RenderLandingPage() const {
     const std::string last = Rfc3339(s.last_success);
     rows += "<tr><td>" + HtmlEscape(r->kind()) + "</td><td>" + HtmlEscape(r->name()) +
             "</td><td class=\"" + StateName(s.state) + "\">" + StateName(s.state) + "</td><td>" +
-            (last.empty() ? "never" : last) + "</td><td>" +
-            HtmlEscape(base::Redact(s.last_error)) + "</td></tr>\n";
+            (last.empty() ? "never" : last) + "</td><td>" + HtmlEscape(base::Redact(s.last_error)) +
+            "</td></tr>\n";
   }
   return std::string(
              "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>tacho</title>\n"
@@ -416,9 +425,8 @@ void Agent::InstallRoutes() {
   using exporters::HttpRequest;
   using exporters::HttpResponse;
   http_->Handle("/metrics", [this](const HttpRequest& request) {
-    HttpResponse response{.status = 200,
-                          .content_type = exporters::kExpositionContentType,
-                          .body = RenderMetrics()};
+    HttpResponse response{
+        .status = 200, .content_type = exporters::kExpositionContentType, .body = RenderMetrics()};
     response.headers.emplace_back("Vary", "Accept-Encoding");
     if (auto it = request.headers.find("accept-encoding");
         it != request.headers.end() && exporters::AcceptsGzip(it->second)) {
@@ -435,8 +443,7 @@ void Agent::InstallRoutes() {
       if (!r->completed_first()) waiting += (waiting.empty() ? "" : ", ") + r->name();
     }
     return HttpResponse{.status = 503,
-                        .body = "not ready: waiting for the first collection of " + waiting +
-                                "\n"};
+                        .body = "not ready: waiting for the first collection of " + waiting + "\n"};
   });
   http_->Handle("/api/v1/status", [this](const HttpRequest&) {
     return HttpResponse{.content_type = "application/json", .body = RenderStatusJson()};

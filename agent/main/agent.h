@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "agent/alerts/rule_engine.h"
 #include "agent/collector_registry.h"
 #include "agent/pool_chains.h"
-#include "agent/alerts/rule_engine.h"
 #include "agent/scheduler.h"
 #include "agent/self_metrics.h"
 #include "agent/snapshot.h"
@@ -72,8 +72,9 @@ class Agent {
   std::string RenderMetrics();
   std::string RenderStatusJson() const;
   std::string RenderLandingPage() const;
-  // Alerts (agent/alerts/rule_engine.h, exporters/webhook/notifier.h): applied after every (re)load, evaluated
-  // every [alerts] interval on the event loop over the latest snapshots and self-metrics.
+  // Alerts (agent/alerts/rule_engine.h, exporters/webhook/notifier.h): applied after every
+  // (re)load, evaluated every [alerts] interval on the event loop over the latest snapshots and
+  // self-metrics.
   void ApplyAlerts();
   void ScheduleAlerts();
   void EvaluateAlerts();
@@ -92,8 +93,8 @@ class Agent {
   alerts::RuleEngine rules_;
   std::unique_ptr<webhook::Notifier> notifier_;
   boost::asio::steady_timer alerts_timer_{io_};
-  std::string external_url_;  // http(s)://<bound address>
-  std::string alerts_url_;    // [alerts] external_url, or external_url_
+  std::string external_url_;       // http(s)://<bound address>
+  std::string alerts_url_;         // [alerts] external_url, or external_url_
   std::string alert_state_error_;  // the last failure to write alerts-state.json, "" when ok
   std::chrono::milliseconds alerts_interval_{15000};
   bool alert_state_loaded_ = false;

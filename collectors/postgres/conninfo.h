@@ -20,11 +20,11 @@ struct SessionSettings {
   // Used unless the dsn sets one: the server then converts names from the database's encoding
   // (LATIN1 "tablé" arrives as UTF-8); label values must be UTF-8.
   std::string client_encoding = "UTF8";
-  int connect_timeout_seconds = 5;         // unless the dsn sets one; libpq treats < 2 as 2
-  long long statement_timeout_ms = 0;      // 0: not set
-  long long lock_timeout_ms = 0;           // 0: not set
-  std::string password;                    // from the secret key; overrides the dsn's
-  std::string dbname;                      // overrides the dsn's (per-database connections)
+  int connect_timeout_seconds = 5;     // unless the dsn sets one; libpq treats < 2 as 2
+  long long statement_timeout_ms = 0;  // 0: not set
+  long long lock_timeout_ms = 0;       // 0: not set
+  std::string password;                // from the secret key; overrides the dsn's
+  std::string dbname;                  // overrides the dsn's (per-database connections)
 };
 
 // Parses a dsn with libpq's own parser (PQconninfoParse), so every form libpq accepts works:

@@ -9,7 +9,6 @@
 
 #include "base/backoff.h"
 #include "base/text.h"
-
 #include "collectors/postgres/cycle.h"
 #include "collectors/postgres/health.h"
 #include "collectors/postgres/postgres_internal.h"

@@ -1,9 +1,9 @@
 #include "collectors/postgres/session.h"
 
-#include "base/text.h"
-
 #include <algorithm>
 #include <charconv>
+
+#include "base/text.h"
 
 namespace tacho::collectors::postgres {
 

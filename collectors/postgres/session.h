@@ -93,5 +93,4 @@ std::string FieldString(const pqxx::field& f);
 // Column index by name, or -1 (tolerates a missing column).
 int ColumnIndex(const pqxx::result& r, const char* name);
 
-
 }  // namespace tacho::collectors::postgres

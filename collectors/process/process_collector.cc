@@ -256,9 +256,12 @@ namespace {
 
 const config::Binding<GroupSpec>& GroupBinding() {
   static const config::Binding<GroupSpec> kBinding = {
-      config::Bind("name", &GroupSpec::name),       config::Bind("comm", &GroupSpec::comm),
-      config::Bind("exe", &GroupSpec::exe),         config::ReadByCode("cmdline"),
-      config::Bind("pidfile", &GroupSpec::pidfile), config::Bind("self", &GroupSpec::self),
+      config::Bind("name", &GroupSpec::name),
+      config::Bind("comm", &GroupSpec::comm),
+      config::Bind("exe", &GroupSpec::exe),
+      config::ReadByCode("cmdline"),
+      config::Bind("pidfile", &GroupSpec::pidfile),
+      config::Bind("self", &GroupSpec::self),
       config::Bind("pidfile_follow_symlinks", &GroupSpec::pidfile_follow_symlinks),
   };
   return kBinding;

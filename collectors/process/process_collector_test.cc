@@ -342,8 +342,8 @@ TEST(GroupMatchingTest, pidfile_symlink_is_followed_only_when_the_group_says_so)
   std::ofstream(fixture.scratch() / "real.pid") << "400\n";
   const std::string link = (fixture.scratch() / "daemon.pid").string();
   std::filesystem::create_symlink(fixture.scratch() / "real.pid", link);
-  const std::string group = "[[collectors.process.groups]]\nname = \"daemon\"\npidfile = \"" +
-                            link + "\"\n";
+  const std::string group =
+      "[[collectors.process.groups]]\nname = \"daemon\"\npidfile = \"" + link + "\"\n";
   const std::string procs = "namedprocess_namegroup_num_procs{groupname=daemon}";
 
   auto strict = MustMake(Root(fixture.root().string()) + group);

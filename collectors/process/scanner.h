@@ -21,12 +21,12 @@ namespace tacho::collectors::process::detail {
 // may match. The first group that matches wins.
 struct GroupSpec {
   std::string name;
-  std::vector<std::string> comm;      // exact comm; names longer than 15 bytes match truncated
-  std::vector<std::string> exe;       // with a '/': the full exe path; without: its basename
-  std::optional<std::regex> cmdline;  // searched in the space-joined cmdline
-  std::string pidfile;                // the process whose pid the file holds
+  std::vector<std::string> comm;         // exact comm; names longer than 15 bytes match truncated
+  std::vector<std::string> exe;          // with a '/': the full exe path; without: its basename
+  std::optional<std::regex> cmdline;     // searched in the space-joined cmdline
+  std::string pidfile;                   // the process whose pid the file holds
   bool pidfile_follow_symlinks = false;  // read the pidfile through a symlink
-  bool self = false;                  // tacho itself (<procfs_root>/self)
+  bool self = false;                     // tacho itself (<procfs_root>/self)
 
   bool needs_exe() const { return !exe.empty(); }
   bool needs_cmdline() const { return cmdline.has_value(); }

@@ -44,9 +44,7 @@ TEST(ExpositionTest, type_conflict_keeps_first_part_and_counts) {
   EXPECT_EQ(text, "# HELP x X.\n# TYPE x gauge\nx{k=\"1\"} 1\n");
 }
 
-TEST(ExpositionTest, empty_input_gives_empty_body) {
-  EXPECT_EQ(MergeExposition({}), "");
-}
+TEST(ExpositionTest, empty_input_gives_empty_body) { EXPECT_EQ(MergeExposition({}), ""); }
 
 TEST(ExpositionTest, accepts_gzip_parses_weights) {
   EXPECT_TRUE(AcceptsGzip("gzip"));

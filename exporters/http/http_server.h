@@ -23,11 +23,11 @@ class io_context;
 namespace tacho::exporters {
 
 struct HttpRequest {
-  std::string method;  // "GET", "HEAD", ...
-  std::string path;    // decoded path without the query, e.g. "/metrics"
-  std::string query;   // raw query string without '?', may be empty
+  std::string method;                          // "GET", "HEAD", ...
+  std::string path;                            // decoded path without the query, e.g. "/metrics"
+  std::string query;                           // raw query string without '?', may be empty
   std::map<std::string, std::string> headers;  // lower-cased names
-  std::string remote;  // "ip:port" of the peer
+  std::string remote;                          // "ip:port" of the peer
 };
 
 struct HttpResponse {
@@ -50,9 +50,9 @@ struct HttpServerOptions {
   // wait at once and further unauthenticated requests get 429 with Retry-After. Successful
   // verifications are cached, so steady scrapes cost no bcrypt.
   std::map<std::string, std::string> basic_auth_users;
-  std::size_t max_connections = 64;       // further connections are refused with 503 and closed
-  std::size_t max_header_bytes = 8192;    // larger request heads get 431
-  std::size_t max_body_bytes = 64 * 1024; // larger bodies get 413
+  std::size_t max_connections = 64;        // further connections are refused with 503 and closed
+  std::size_t max_header_bytes = 8192;     // larger request heads get 431
+  std::size_t max_body_bytes = 64 * 1024;  // larger bodies get 413
   std::chrono::milliseconds header_timeout{10000};  // whole request head must arrive in time
   std::chrono::milliseconds idle_timeout{60000};    // keep-alive connections idle this long close
 };
@@ -60,7 +60,7 @@ struct HttpServerOptions {
 // Counters the agent exports as tacho_http_* self-metrics.
 struct HttpServerStats {
   std::uint64_t requests = 0;
-  std::uint64_t auth_failures = 0;  // 401 and 429 answers
+  std::uint64_t auth_failures = 0;         // 401 and 429 answers
   std::uint64_t rejected_connections = 0;  // over max_connections
   std::uint64_t bad_requests = 0;          // parse errors, too large, timeouts
   std::size_t open_connections = 0;

@@ -1,7 +1,5 @@
 #include "exporters/webhook/notifier.h"
 
-#include "base/file.h"
-
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -17,6 +15,8 @@
 #include <iomanip>
 #include <random>
 #include <sstream>
+
+#include "base/file.h"
 
 namespace tacho::webhook {
 
@@ -78,7 +78,8 @@ namespace detail {
 
 std::int64_t ParseRetryAfter(const std::string& value, Timestamp now) {
   if (value.empty()) return -1;
-  if (std::all_of(value.begin(), value.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+  if (std::all_of(value.begin(), value.end(),
+                  [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
     // Clamped: a value too long for std::stoll would otherwise throw.
     if (value.size() > 10) return 9'999'999'999LL * 1000;
     return std::stoll(value) * 1000;
@@ -105,14 +106,16 @@ Expected<NotifierConfig, config::Error> LoadNotifierConfig(const config::Section
   for (const config::Section& s : alerts.GetTableList("webhook")) {
     WebhookConfig w;
     w.name = s.GetString("name");
-    if (!names.insert(w.name).second) return s.ErrorAt("name", "duplicate receiver name '" + w.name + "'");
+    if (!names.insert(w.name).second)
+      return s.ErrorAt("name", "duplicate receiver name '" + w.name + "'");
     auto url = base::ParseUrl(s.GetString("url"), "headers");
     if (!url) return s.ErrorAt("url", "webhook '" + w.name + "': " + url.error().message());
     w.url = url.value();
     w.timeout = s.GetDuration("timeout");
     w.ca_file = s.GetString("ca_file");
     if (!w.ca_file.empty() && !std::ifstream(w.ca_file)) {
-      return s.ErrorAt("ca_file", "cannot read ca_file '" + w.ca_file + "': " + std::strerror(errno));
+      return s.ErrorAt("ca_file",
+                       "cannot read ca_file '" + w.ca_file + "': " + std::strerror(errno));
     }
     w.group_by = s.GetStringList("group_by");
     if (std::find(w.group_by.begin(), w.group_by.end(), "...") != w.group_by.end()) {
@@ -125,12 +128,14 @@ Expected<NotifierConfig, config::Error> LoadNotifierConfig(const config::Section
     w.group_wait = s.GetDuration("group_wait");
     w.group_interval = s.GetDuration("group_interval");
     w.repeat_interval = s.GetDuration("repeat_interval");
-    if (w.group_interval.count() <= 0) return s.ErrorAt("group_interval", "group_interval must be positive");
+    if (w.group_interval.count() <= 0)
+      return s.ErrorAt("group_interval", "group_interval must be positive");
     w.send_resolved = s.GetBool("send_resolved");
     w.max_alerts = static_cast<std::size_t>(s.GetInt("max_alerts"));
     w.headers = HeaderList(s.GetStringMap("headers"));
     auto secrets = ParseSecrets(s.GetString("secret"));
-    if (!secrets) return s.ErrorAt("secret", "webhook '" + w.name + "': " + secrets.error().message());
+    if (!secrets)
+      return s.ErrorAt("secret", "webhook '" + w.name + "': " + secrets.error().message());
     w.secrets = std::move(secrets.value());
     w.max_age = s.GetDuration("retry.max_age");
     w.initial_backoff = s.GetDuration("retry.initial_backoff");
@@ -143,7 +148,8 @@ Expected<NotifierConfig, config::Error> LoadNotifierConfig(const config::Section
   for (const config::Section& s : alerts.GetTableList("alertmanager")) {
     AlertmanagerConfig a;
     a.name = s.GetString("name");
-    if (!names.insert(a.name).second) return s.ErrorAt("name", "duplicate receiver name '" + a.name + "'");
+    if (!names.insert(a.name).second)
+      return s.ErrorAt("name", "duplicate receiver name '" + a.name + "'");
     auto url = base::ParseUrl(s.GetString("url"), "headers");
     if (!url) return s.ErrorAt("url", "alertmanager '" + a.name + "': " + url.error().message());
     a.url = url.value();
@@ -225,9 +231,10 @@ void Notifier::Configure(NotifierConfig config, const std::string& state_dir) {
     outbox_opened_ = true;
     const std::string dir = state_dir_ + "/outbox";
     if (Status s = outbox_.Open(dir); !s.ok()) {
-      spdlog::error("webhook outbox: {}; notifications are kept in memory only and a restart "
-                    "loses those not yet delivered",
-                    s.message());
+      spdlog::error(
+          "webhook outbox: {}; notifications are kept in memory only and a restart "
+          "loses those not yet delivered",
+          s.message());
     } else if (outbox_.size() > 0) {
       spdlog::info("webhook outbox: {} notification(s) from before the restart to deliver",
                    outbox_.size());
@@ -254,7 +261,8 @@ void Notifier::ScheduleTick() {
 // Grouping (Alertmanager's dispatch.aggrGroup and notify.DedupStage)
 
 void Notifier::Update(const std::vector<NotifyAlert>& alerts, Timestamp now) {
-  const std::int64_t valid_for = 4 * std::max<std::int64_t>(config_.interval.count(), kResendDelayMs);
+  const std::int64_t valid_for =
+      4 * std::max<std::int64_t>(config_.interval.count(), kResendDelayMs);
   for (auto& [name, r] : receivers_) {
     for (const NotifyAlert& a : alerts) {
       LabelMap group_labels;
@@ -419,8 +427,8 @@ void Notifier::OnDelivered(const std::string& receiver, const std::string& id,
   }
   const std::string reason = FailureReason(result);
   ++r.failures[reason];
-  const std::string detail = result.status != 0 ? "HTTP " + std::to_string(result.status)
-                                                : result.error;
+  const std::string detail =
+      result.status != 0 ? "HTTP " + std::to_string(result.status) : result.error;
   if (!Retryable(result)) {
     spdlog::warn("webhook '{}': notification {} rejected with {} (not retried): {}", receiver, id,
                  detail, result.body.substr(0, 200));
@@ -431,17 +439,17 @@ void Notifier::OnDelivered(const std::string& receiver, const std::string& id,
   // Exponential backoff with "equal jitter": half the delay fixed, half random.
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   const int shift = std::min(e->attempts - 1, 30);
-  const double base = std::min<double>(static_cast<double>(r.config.initial_backoff.count()) *
-                                           static_cast<double>(1ULL << shift),
-                                       static_cast<double>(r.config.max_backoff.count()));
+  const double base = std::min<double>(
+      static_cast<double>(r.config.initial_backoff.count()) * static_cast<double>(1ULL << shift),
+      static_cast<double>(r.config.max_backoff.count()));
   std::int64_t delay = static_cast<std::int64_t>(
       base / 2 + std::uniform_real_distribution<double>(0, base / 2)(rng));
   const std::int64_t retry_after = detail::ParseRetryAfter(result.retry_after, now);
   if (retry_after >= 0) delay = std::max(delay, retry_after);
   e->next_attempt_ms = now + delay;
   if (e->attempts == 1 || e->attempts % 10 == 0) {
-    spdlog::warn("webhook '{}': delivery of {} failed ({}), attempt {}; retrying in {}ms",
-                 receiver, id, detail, e->attempts, delay);
+    spdlog::warn("webhook '{}': delivery of {} failed ({}), attempt {}; retrying in {}ms", receiver,
+                 id, detail, e->attempts, delay);
   }
   // Deliver right away if the next attempt is due before the next tick.
   if (delay <= 0) Deliver(r, now);
@@ -450,7 +458,8 @@ void Notifier::OnDelivered(const std::string& receiver, const std::string& id,
 void Notifier::PushToAlertmanagers(const std::vector<NotifyAlert>& alerts, Timestamp now) {
   // Prometheus' sendAlerts: firing alerts every resend delay with endsAt in 4 × max(interval,
   // resend delay); resolved ones once, with their resolution time.
-  const std::int64_t valid_for = 4 * std::max<std::int64_t>(config_.interval.count(), kResendDelayMs);
+  const std::int64_t valid_for =
+      4 * std::max<std::int64_t>(config_.interval.count(), kResendDelayMs);
   std::vector<PushedAlert> batch;
   for (const NotifyAlert& a : alerts) {
     const std::uint64_t fp = Fingerprint(a.labels);
@@ -555,8 +564,8 @@ void Notifier::WriteMetrics(agent::MetricSink& sink, Timestamp now) const {
   auto write = [&](const std::string& name, const std::string& kind, std::uint64_t delivered,
                    const std::map<std::string, std::uint64_t>& failures) {
     Labels l = {{"receiver", name}, {"integration", kind}};
-    sink.Counter("tacho_notifications_delivered_total",
-                 "Notifications a receiver accepted (2xx).", l, static_cast<double>(delivered));
+    sink.Counter("tacho_notifications_delivered_total", "Notifications a receiver accepted (2xx).",
+                 l, static_cast<double>(delivered));
     for (const auto& [reason, n] : failures) {
       Labels lr = l;
       lr.push_back({"reason", reason});
@@ -580,9 +589,10 @@ void Notifier::WriteMetrics(agent::MetricSink& sink, Timestamp now) const {
     sink.Gauge("tacho_notification_queue_length",
                "Notifications queued in the outbox, not yet delivered.", l,
                static_cast<double>(pending.size()));
-    sink.Gauge("tacho_notification_queue_oldest_age_seconds",
-               "Age of the oldest queued notification (0 when none).", l,
-               pending.empty() ? 0.0 : static_cast<double>(now - pending.front()->created_ms) / 1000);
+    sink.Gauge(
+        "tacho_notification_queue_oldest_age_seconds",
+        "Age of the oldest queued notification (0 when none).", l,
+        pending.empty() ? 0.0 : static_cast<double>(now - pending.front()->created_ms) / 1000);
   }
   for (const AlertmanagerConfig& am : config_.alertmanagers) {
     auto it = am_stats_.find(am.name);

@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "agent/metric_sink.h"
 #include "agent/alerts/rule_engine.h"
-#include "config/config.h"
+#include "agent/metric_sink.h"
 #include "base/http_client.h"
+#include "config/config.h"
 #include "exporters/webhook/outbox.h"
 #include "exporters/webhook/webhook_payload.h"
 

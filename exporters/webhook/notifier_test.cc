@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <functional>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
@@ -15,6 +14,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -42,7 +42,8 @@ class FakeHttpServer {
  public:
   using Response = FakeResponse;
   explicit FakeHttpServer(std::vector<Response> responses, Response rest = {})
-      : responses_(std::move(responses)), rest_(std::move(rest)),
+      : responses_(std::move(responses)),
+        rest_(std::move(rest)),
         acceptor_(io_, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
     port_ = acceptor_.local_endpoint().port();
     thread_ = std::thread([this] { Serve(); });
@@ -80,15 +81,18 @@ class FakeHttpServer {
       if (auto p = lower.find("content-length:"); p != std::string::npos) {
         length = std::stoul(lower.substr(p + 15));
       }
-      if (buf.size() < length) boost::asio::read(s, buf, boost::asio::transfer_exactly(length - buf.size()), ec);
-      std::string body(boost::asio::buffers_begin(buf.data()), boost::asio::buffers_end(buf.data()));
+      if (buf.size() < length)
+        boost::asio::read(s, buf, boost::asio::transfer_exactly(length - buf.size()), ec);
+      std::string body(boost::asio::buffers_begin(buf.data()),
+                       boost::asio::buffers_end(buf.data()));
       Response r;
       {
         std::lock_guard<std::mutex> l(mu_);
         r = bodies_.size() < responses_.size() ? responses_[bodies_.size()] : rest_;
         bodies_.push_back(body);
       }
-      std::string out = "HTTP/1.1 " + std::to_string(r.status) + " X\r\nContent-Length: 0\r\nConnection: close\r\n";
+      std::string out = "HTTP/1.1 " + std::to_string(r.status) +
+                        " X\r\nContent-Length: 0\r\nConnection: close\r\n";
       for (const auto& [k, v] : r.headers) out += k + ": " + v + "\r\n";
       out += "\r\n";
       boost::asio::write(s, boost::asio::buffer(out), ec);
@@ -166,7 +170,7 @@ class NotifierTest : public ::testing::Test {
     n.Configure(std::move(c), dir_.string());
   }
   static alerts::NotifyAlert Alert(const std::string& name, const std::string& target,
-                                  alerts::promql::Timestamp ends = 0) {
+                                   alerts::promql::Timestamp ends = 0) {
     return alerts::NotifyAlert{{{"alertname", name}, {"target", target}}, {}, kT0, ends, ""};
   }
   // Bodies in the outbox, oldest first.
@@ -207,14 +211,16 @@ class NotifierTest : public ::testing::Test {
     for (const auto& f : sink.Take()) {
       if (f.name != name) continue;
       for (const auto& m : f.metric) {
-        if (m.label == labels) return f.type == prometheus::MetricType::Counter ? m.counter.value : m.gauge.value;
+        if (m.label == labels)
+          return f.type == prometheus::MetricType::Counter ? m.counter.value : m.gauge.value;
       }
     }
     return -1;
   }
   std::size_t OutboxFiles() {
     std::size_t n = 0;
-    for (const auto& e : fs::directory_iterator(dir_ / "outbox")) n += e.path().extension() == ".msg";
+    for (const auto& e : fs::directory_iterator(dir_ / "outbox"))
+      n += e.path().extension() == ".msg";
     return n;
   }
   fs::path dir_;
@@ -288,7 +294,8 @@ TEST_F(NotifierTest, resolved_is_sent_once_and_only_with_send_resolved) {
     ASSERT_EQ(sent.size(), send_resolved ? 2u : 1u);
     if (send_resolved) {
       EXPECT_EQ(Str(sent[1].at("status")), "resolved");
-      EXPECT_EQ(Str(sent[1].at("alerts").as_array()[0].as_object().at("endsAt")), "2023-11-14T22:13:25Z");
+      EXPECT_EQ(Str(sent[1].at("alerts").as_array()[0].as_object().at("endsAt")),
+                "2023-11-14T22:13:25Z");
     }
   }
 }
@@ -329,7 +336,6 @@ TEST_F(NotifierTest, max_alerts_truncates) {
   EXPECT_EQ(Sent()[0].at("truncatedAlerts").to_number<std::uint64_t>(), 2u);
 }
 
-
 // Retry-After (delay-seconds and HTTP-date) outweighs the backoff: with initial_backoff 10ms the
 // retry would come at once; the receiver asks for an hour (two hours), and gets it.
 TEST_F(NotifierTest, retry_after_is_honoured_as_seconds_and_as_http_date) {
@@ -337,7 +343,8 @@ TEST_F(NotifierTest, retry_after_is_honoured_as_seconds_and_as_http_date) {
     SCOPED_TRACE(as_date ? "HTTP-date" : "delay-seconds");
     fs::remove_all(dir_);
     const std::int64_t wait_ms = as_date ? 7'200'000 : 3'600'000;
-    const std::string value = as_date ? HttpDate(WallMs() + wait_ms) : std::to_string(wait_ms / 1000);
+    const std::string value =
+        as_date ? HttpDate(WallMs() + wait_ms) : std::to_string(wait_ms / 1000);
     FakeHttpServer server({{503, {{"Retry-After", value}}}});
     Notifier n(io_);
     auto w = Hook();
@@ -350,8 +357,10 @@ TEST_F(NotifierTest, retry_after_is_honoured_as_seconds_and_as_http_date) {
     const auto t = WallMs();
     n.Update({Alert("X", "a")}, t);
     n.Tick(t);
-    const agent::Labels failures = {{"receiver", "hook"}, {"integration", "webhook"}, {"reason", "http_5xx"}};
-    ASSERT_TRUE(RunUntil([&] { return Metric(n, "tacho_notification_failures_total", failures) == 1; }));
+    const agent::Labels failures = {
+        {"receiver", "hook"}, {"integration", "webhook"}, {"reason", "http_5xx"}};
+    ASSERT_TRUE(
+        RunUntil([&] { return Metric(n, "tacho_notification_failures_total", failures) == 1; }));
     Settle();  // the internal 200ms ticks run: no retry before Retry-After
     EXPECT_EQ(server.count(), 1u);
     n.Tick(WallMs() + wait_ms - 120'000);
@@ -360,7 +369,10 @@ TEST_F(NotifierTest, retry_after_is_honoured_as_seconds_and_as_http_date) {
     n.Tick(WallMs() + wait_ms + 5'000);
     ASSERT_TRUE(RunUntil([&] { return server.count() == 2; })) << "retried once Retry-After passed";
     EXPECT_EQ(server.bodies()[0], server.bodies()[1]);
-    ASSERT_TRUE(RunUntil([&] { return Metric(n, "tacho_notifications_delivered_total", {{"receiver", "hook"}, {"integration", "webhook"}}) == 1; }));
+    ASSERT_TRUE(RunUntil([&] {
+      return Metric(n, "tacho_notifications_delivered_total",
+                    {{"receiver", "hook"}, {"integration", "webhook"}}) == 1;
+    }));
     EXPECT_EQ(OutboxFiles(), 0u);
   }
 }
@@ -384,7 +396,11 @@ TEST_F(NotifierTest, retries_5xx_408_429_but_not_other_4xx) {
   Settle();
   EXPECT_EQ(server.count(), 4u) << "the 400 ends it";
   const agent::Labels hook = {{"receiver", "hook"}, {"integration", "webhook"}};
-  auto with = [&](const std::string& reason) { auto l = hook; l.push_back({"reason", reason}); return l; };
+  auto with = [&](const std::string& reason) {
+    auto l = hook;
+    l.push_back({"reason", reason});
+    return l;
+  };
   EXPECT_EQ(Metric(n, "tacho_notification_failures_total", with("http_408")), 1);
   EXPECT_EQ(Metric(n, "tacho_notification_failures_total", with("http_429")), 1);
   EXPECT_EQ(Metric(n, "tacho_notification_failures_total", with("http_5xx")), 1);
@@ -408,12 +424,19 @@ TEST_F(NotifierTest, retries_until_max_age_then_drops_expired) {
   n.Update({Alert("X", "a")}, t);
   n.Tick(t);
   const agent::Labels hook = {{"receiver", "hook"}, {"integration", "webhook"}};
-  auto with = [&](const std::string& reason) { auto l = hook; l.push_back({"reason", reason}); return l; };
-  ASSERT_TRUE(RunUntil([&] { return Metric(n, "tacho_notification_failures_total", with("http_5xx")) == 1; }));
+  auto with = [&](const std::string& reason) {
+    auto l = hook;
+    l.push_back({"reason", reason});
+    return l;
+  };
+  ASSERT_TRUE(RunUntil(
+      [&] { return Metric(n, "tacho_notification_failures_total", with("http_5xx")) == 1; }));
   n.Tick(t + 30 * 60'000);  // half an hour on: past the backoff, within max_age
-  ASSERT_TRUE(RunUntil([&] { return Metric(n, "tacho_notification_failures_total", with("http_5xx")) == 2; }));
+  ASSERT_TRUE(RunUntil(
+      [&] { return Metric(n, "tacho_notification_failures_total", with("http_5xx")) == 2; }));
   n.Tick(t + 59 * 60'000);
-  ASSERT_TRUE(RunUntil([&] { return Metric(n, "tacho_notification_failures_total", with("http_5xx")) == 3; }));
+  ASSERT_TRUE(RunUntil(
+      [&] { return Metric(n, "tacho_notification_failures_total", with("http_5xx")) == 3; }));
   EXPECT_EQ(Metric(n, "tacho_notification_queue_length", hook), 1);
   EXPECT_EQ(OutboxFiles(), 1u);
   EXPECT_EQ(Metric(n, "tacho_notifications_dropped_total", with("expired")), -1);
@@ -460,14 +483,17 @@ TEST_F(NotifierTest, alertmanager_push_follows_prometheus_resend_semantics) {
     n.Update({Alert("X", "a")}, kT0 + 100'000);
     n.Update({Alert("X", "a", kT0 + 110'000)}, kT0 + 110'000);
     ASSERT_TRUE(RunUntil([&] { return server.count() == 3; }));
-    EXPECT_EQ(ends_at(2), alerts::FormatRfc3339Ms(kT0 + 110'000)) << "resolved: its resolution time";
+    EXPECT_EQ(ends_at(2), alerts::FormatRfc3339Ms(kT0 + 110'000))
+        << "resolved: its resolution time";
     EXPECT_EQ(Str(json::parse(server.bodies()[2]).as_array()[0].as_object().at("startsAt")),
               alerts::FormatRfc3339Ms(kT0));
     n.Update({Alert("X", "a", kT0 + 110'000)}, kT0 + 120'000);
     n.Update({Alert("X", "a", kT0 + 110'000)}, kT0 + 300'000);
     Settle();
     EXPECT_EQ(server.count(), 3u) << "a resolved alert is sent once";
-    EXPECT_EQ(Metric(n, "tacho_notifications_delivered_total", {{"receiver", "am"}, {"integration", "alertmanager"}}), 3);
+    EXPECT_EQ(Metric(n, "tacho_notifications_delivered_total",
+                     {{"receiver", "am"}, {"integration", "alertmanager"}}),
+              3);
   }
 }
 

@@ -1,9 +1,8 @@
 #include "exporters/webhook/outbox.h"
 
 #include <fcntl.h>
-#include <unistd.h>
-
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <cerrno>

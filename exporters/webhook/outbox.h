@@ -13,8 +13,8 @@
 namespace tacho::webhook {
 
 struct OutboxEntry {
-  std::string id;        // webhook-id: "msg_<32 hex>", stable across retries and restarts
-  std::string receiver;  // the [[alerts.webhook]] name
+  std::string id;               // webhook-id: "msg_<32 hex>", stable across retries and restarts
+  std::string receiver;         // the [[alerts.webhook]] name
   std::int64_t created_ms = 0;  // Unix ms it was queued
   std::string body;
   // In memory only: a restart retries at once.
@@ -44,7 +44,7 @@ class Outbox {
  private:
   std::string dir_;
   std::map<std::string, OutboxEntry> entries_;  // file name ("<created>-<id>") -> entry
-  std::map<std::string, std::string> file_of_;   // id -> file name
+  std::map<std::string, std::string> file_of_;  // id -> file name
 };
 
 // "msg_" + 32 random hex digits.

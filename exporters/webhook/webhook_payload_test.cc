@@ -33,11 +33,15 @@ TEST(WebhookBodyTest, alertmanager_v4_fields) {
   m.group_key = GroupKey(m.group_labels);
   m.external_url = "http://tacho:9478";
   alerts::NotifyAlert firing{{{"alertname", "X"}, {"target", "a"}, {"severity", "warning"}},
-                            {{"summary", "a is bad"}, {"runbook_url", "http://rb"}},
-                            1'700'000'000'000, 0, "http://tacho:9478/api/v1/rules?rule=X"};
+                             {{"summary", "a is bad"}, {"runbook_url", "http://rb"}},
+                             1'700'000'000'000,
+                             0,
+                             "http://tacho:9478/api/v1/rules?rule=X"};
   alerts::NotifyAlert resolved{{{"alertname", "X"}, {"target", "b"}, {"severity", "warning"}},
-                              {{"summary", "b is bad"}, {"runbook_url", "http://rb"}},
-                              1'700'000'000'000, 1'700'000'060'500, ""};
+                               {{"summary", "b is bad"}, {"runbook_url", "http://rb"}},
+                               1'700'000'000'000,
+                               1'700'000'060'500,
+                               ""};
   m.alerts = {firing, resolved};
   m.truncated_alerts = 2;
   const std::string body = RenderWebhookBody(m);
@@ -49,7 +53,8 @@ TEST(WebhookBodyTest, alertmanager_v4_fields) {
   EXPECT_EQ(o.at("truncatedAlerts").to_number<std::uint64_t>(), 2u);
   EXPECT_EQ(Str(o.at("externalURL")), "http://tacho:9478");
   EXPECT_EQ(json::serialize(o.at("groupLabels")), "{\"alertname\":\"X\"}");
-  EXPECT_EQ(json::serialize(o.at("commonLabels")), "{\"alertname\":\"X\",\"severity\":\"warning\"}");
+  EXPECT_EQ(json::serialize(o.at("commonLabels")),
+            "{\"alertname\":\"X\",\"severity\":\"warning\"}");
   EXPECT_EQ(json::serialize(o.at("commonAnnotations")), "{\"runbook_url\":\"http://rb\"}");
   const json::object& a0 = o.at("alerts").as_array()[0].as_object();
   EXPECT_EQ(Str(a0.at("status")), "firing");
@@ -72,8 +77,8 @@ TEST(SignatureTest, standard_webhooks_spec_example) {
   auto headers = SignatureHeaders(*secrets, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330,
                                   "{\"test\": 2432232314}");
   ASSERT_EQ(headers.size(), 4u);
-  EXPECT_EQ(headers[0], (std::pair<std::string, std::string>{"webhook-id",
-                                                             "msg_p5jXN8AQM9LWM0D4loKWxJek"}));
+  EXPECT_EQ(headers[0],
+            (std::pair<std::string, std::string>{"webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek"}));
   EXPECT_EQ(headers[1].second, "1614265330");
   EXPECT_EQ(headers[2].second, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
   EXPECT_EQ(headers[3].first, "X-Hub-Signature-256");
@@ -88,8 +93,8 @@ TEST(SignatureTest, several_secrets_for_rotation_and_github_style) {
   EXPECT_EQ(sig.find("v1,"), 0u);
   EXPECT_NE(sig.find(" v1,"), std::string::npos);
   // GitHub's documented example: secret "It's a Secret to Everybody", body "Hello, World!".
-  auto gh = SignatureHeaders(*ParseSecrets("It's a Secret to Everybody"), "msg_1", 1,
-                             "Hello, World!");
+  auto gh =
+      SignatureHeaders(*ParseSecrets("It's a Secret to Everybody"), "msg_1", 1, "Hello, World!");
   EXPECT_EQ(gh[3].second,
             "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17");
   EXPECT_FALSE(ParseSecrets("whsec_!!!notbase64"));
