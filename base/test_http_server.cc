@@ -95,17 +95,22 @@ SSL_CTX* TestPki::ServerContext(const std::string& san) {
   return ctx;
 }
 
-FakeEndpoint::FakeEndpoint(Responder respond, SSL_CTX* tls, bool silent)
-    : respond_(std::move(respond)), tls_(tls) {
-  fd_ = socket(AF_INET, SOCK_STREAM, 0);
+int ListenOnLoopback(int* port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  EXPECT_EQ(listen(fd_, 16), 0);
+  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  EXPECT_EQ(listen(fd, 16), 0);
   socklen_t len = sizeof addr;
-  getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-  port_ = ntohs(addr.sin_port);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  *port = ntohs(addr.sin_port);
+  return fd;
+}
+
+FakeEndpoint::FakeEndpoint(Responder respond, SSL_CTX* tls, bool silent)
+    : respond_(std::move(respond)), tls_(tls) {
+  fd_ = ListenOnLoopback(&port_);
   if (!silent) thread_ = std::thread([this] { Serve(); });
 }
 

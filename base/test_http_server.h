@@ -34,6 +34,10 @@ class TestPki {
   X509* ca_ = nullptr;
 };
 
+// A TCP socket listening on 127.0.0.1 at a free port (written to *port), backlog 16. Test
+// failures are reported with EXPECT.
+int ListenOnLoopback(int* port);
+
 // An HTTP/1.1 server on 127.0.0.1, port 0, answering each connection's one request (header and
 // Content-Length body) with what `respond` returns (the raw response), then closing it. With an
 // SSL_CTX (owned from then on) it speaks TLS. With `silent` it never accepts: connections wait in

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "agent/collector_test_util.h"
+#include "base/test_http_server.h"
 #include "collectors/redis/pipeline.h"
 #include "collectors/redis/test_util.h"
 #include "config/config.h"
@@ -51,15 +52,7 @@ agent::CollectContext Context(milliseconds budget) {
 class FakeServer {
  public:
   explicit FakeServer(std::string reply = "") : reply_(std::move(reply)) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    EXPECT_EQ(listen(fd_, 16), 0);
-    socklen_t len = sizeof addr;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
+    fd_ = base::testing::ListenOnLoopback(&port_);
     if (!reply_.empty()) thread_ = std::thread([this] { Serve(); });
   }
   ~FakeServer() {
