@@ -20,6 +20,7 @@ struct DatabaseInfo {
   std::string name;
   bool allow_conn = false;
   bool is_template = false;
+  std::string encoding;  // pg_encoding_to_char(encoding): "UTF8", "LATIN1", "SQL_ASCII", ...
 };
 
 // Facts read once per main connection (and again every slow_interval).

@@ -119,6 +119,7 @@ bool CollectDatabases(PgSession& s, Cycle& c, const ServerFacts& facts,
   const auto metrics = Resolve(facts.columns, DatabaseMetrics());
   std::string sql =
       "SELECT d.oid::bigint AS oid, d.datname, d.datallowconn, d.datistemplate, "
+      "pg_catalog.pg_encoding_to_char(d.encoding) AS encoding, "
       "d.datconnlimit::float8 AS connlimit, age(d.datfrozenxid)::float8 AS frozen_age";
   for (std::size_t i = 0; i < metrics.size(); ++i) {
     sql += ", s." + metrics[i].column + "::float8 AS m" + std::to_string(i);
@@ -144,6 +145,7 @@ bool CollectDatabases(PgSession& s, Cycle& c, const ServerFacts& facts,
     info.name = FieldString(row["datname"]);
     info.allow_conn = FieldBool(row["datallowconn"]);
     info.is_template = FieldBool(row["datistemplate"]);
+    info.encoding = FieldString(row["encoding"]);
     databases->push_back(info);
     const double activity =
         commit_col >= 0 ? FieldDouble(row["m" + std::to_string(commit_col)], 0) : 0;

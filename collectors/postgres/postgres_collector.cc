@@ -284,6 +284,10 @@ class PostgresCollector : public agent::Collector {
     s.lock_timeout_ms = opts_.lock_timeout.count();
     s.password = opts_.password;
     s.dbname = dbname;
+    // A SQL_ASCII database holds bytes in no known encoding: the server refuses to convert
+    // them to UTF8 ("invalid byte sequence"), so they are read as they are and the sink
+    // escapes what is not UTF-8.
+    if (sql_ascii_dbs_.count(dbname) != 0) s.client_encoding = "SQL_ASCII";
     return BuildConnInfo(opts_.dsn, s);
   }
 
@@ -484,8 +488,10 @@ class PostgresCollector : public agent::Collector {
   // the cached results (libpq's compact PGresults) in between.
   void CollectPerDatabase(Cycle& c, const std::vector<DatabaseInfo>& databases) {
     std::vector<std::string> discovered;
+    sql_ascii_dbs_.clear();
     for (const DatabaseInfo& db : databases) {
       if (db.allow_conn && !db.is_template) discovered.push_back(db.name);
+      if (db.encoding == "SQL_ASCII") sql_ascii_dbs_.insert(db.name);
     }
     const std::string main_db = facts_.current_db.empty() ? main_db_ : facts_.current_db;
     const DatabasePlan plan =
@@ -614,6 +620,7 @@ class PostgresCollector : public agent::Collector {
   ServerFacts facts_;
   steady_clock::time_point facts_at_{};
   std::map<std::string, DbConn> db_conns_;
+  std::set<std::string> sql_ascii_dbs_;  // databases read with client_encoding SQL_ASCII
   StatementsCollector statements_;
   QueryStats stats_;
   std::optional<std::map<std::string, double>> sizes_;
