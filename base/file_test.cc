@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "base/temp_dir_test_util.h"
+#include "base/test_files.h"
 
 namespace tacho::base {
 namespace {
@@ -17,10 +18,7 @@ namespace fs = std::filesystem;
 class AtomicFileTest : public TempDirTest {
  protected:
   static std::string Read(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    return buffer.str();
+    return testing::ReadFileIfExists(path).value_or("");
   }
   std::size_t Entries() const {
     return static_cast<std::size_t>(std::distance(fs::directory_iterator(dir_), {}));

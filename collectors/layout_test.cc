@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/test_files.h"
 #include "collectors/all.h"
 
 namespace tacho::collectors {
@@ -13,10 +14,7 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string Read(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
+  return base::testing::ReadFileIfExists(path.string()).value_or("");
 }
 
 std::vector<fs::path> CollectorDirs() {

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "base/test_files.h"
 #include "collectors/all.h"
 
 namespace tacho {
@@ -76,10 +77,7 @@ std::string ModuleOf(const std::string& path) {
 std::string CollectorFolder(const std::string& path) { return path.substr(0, path.find('/', 11)); }
 
 std::string Read(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
+  return base::testing::ReadFileIfExists(path.string()).value_or("");
 }
 
 struct Source {

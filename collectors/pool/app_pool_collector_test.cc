@@ -14,21 +14,16 @@
 
 #include "agent/collector_test_util.h"
 #include "base/test_http_server.h"
+#include "collectors/pool/test_util.h"
 #include "config/config.h"
 
 namespace tacho::collectors::pool {
 namespace {
 
+using testutil::AppFixture;
+
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
-
-std::string Fixture(const std::string& name) {
-  std::ifstream in("collectors/pool/testdata/app/" + name, std::ios::binary);
-  EXPECT_TRUE(in.good()) << "missing fixture " << name;
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 Expected<config::Config, config::Error> Load(const std::string& body) {
   static const agent::CollectorKind kind = AppPoolCollectorKind();
@@ -201,7 +196,7 @@ TEST(AppPoolConfigTest, kind_declares_its_up_metric) {
 // ---- collection against a real local endpoint ----
 
 TEST(AppPoolCollectorTest, exports_hikaricp_pools_and_self_metrics) {
-  const std::string body = Fixture("hikaricp_micrometer_spring-boot-3.2_crafted.txt");
+  const std::string body = AppFixture("hikaricp_micrometer_spring-boot-3.2_crafted.txt");
   FakeEndpoint server([&](const std::string&) { return FakeEndpoint::Ok(body); });
   auto collector = Collector(Url(server));
   agent::MetricSink sink;
@@ -226,7 +221,7 @@ TEST(AppPoolCollectorTest, exports_hikaricp_pools_and_self_metrics) {
 }
 
 TEST(AppPoolCollectorTest, exports_go_pools_with_unlimited_reason) {
-  const std::string body = Fixture("go_client_golang-1.19_dbstats_crafted.txt");
+  const std::string body = AppFixture("go_client_golang-1.19_dbstats_crafted.txt");
   FakeEndpoint server([&](const std::string&) { return FakeEndpoint::Ok(body); });
   auto collector = Collector(Url(server) + "format = \"go_sql\"\n");
   agent::MetricSink sink;
@@ -240,7 +235,7 @@ TEST(AppPoolCollectorTest, exports_go_pools_with_unlimited_reason) {
 }
 
 TEST(AppPoolCollectorTest, sends_the_bearer_token_and_asks_for_plain_text) {
-  const std::string body = Fixture("go_sqlstats-1.0.2_crafted.txt");
+  const std::string body = AppFixture("go_sqlstats-1.0.2_crafted.txt");
   FakeEndpoint server([&](const std::string&) { return FakeEndpoint::Ok(body); });
   auto collector = Collector(Url(server) + "bearer_token = \"t0k3n-xyz\"\n");
   agent::MetricSink sink;
@@ -430,7 +425,7 @@ TEST(AppPoolCollectorTest, unresolvable_host_fails) {
 
 TEST(AppPoolHttpsTest, verifies_the_server_with_ca_file) {
   TestPki pki;
-  const std::string body = Fixture("hikaricp_prometheus-tracker_5.1_crafted.txt");
+  const std::string body = AppFixture("hikaricp_prometheus-tracker_5.1_crafted.txt");
   FakeEndpoint server([&](const std::string&) { return FakeEndpoint::Ok(body); },
                       pki.ServerContext("IP:127.0.0.1,DNS:localhost"));
   agent::MetricSink sink;

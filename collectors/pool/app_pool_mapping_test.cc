@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/test_files.h"
+
 namespace tacho::collectors::pool {
 namespace {
 
@@ -17,11 +19,7 @@ std::vector<ExpositionSample> Samples(std::string_view text) {
 }
 
 std::vector<ExpositionSample> FixtureSamples(const std::string& name) {
-  std::ifstream in("collectors/pool/testdata/app/" + name, std::ios::binary);
-  EXPECT_TRUE(in.good()) << "missing fixture " << name;
-  std::stringstream s;
-  s << in.rdbuf();
-  return Samples(s.str());
+  return Samples(base::testing::ReadTestFile("collectors/pool/testdata/app/" + name));
 }
 
 const agent::PoolSample* Find(const MappingResult& r, const std::string& pool) {

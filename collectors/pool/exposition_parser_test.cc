@@ -6,16 +6,12 @@
 #include <fstream>
 #include <sstream>
 
+#include "collectors/pool/test_util.h"
+
 namespace tacho::collectors::pool {
 namespace {
 
-std::string Fixture(const std::string& name) {
-  std::ifstream in("collectors/pool/testdata/app/" + name, std::ios::binary);
-  EXPECT_TRUE(in.good()) << "missing fixture " << name;
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using testutil::AppFixture;
 
 Exposition MustParse(std::string_view text, const ExpositionLimits& limits = {}) {
   auto parsed = ParseExposition(text, limits);
@@ -29,7 +25,7 @@ std::string ErrorOf(std::string_view text, const ExpositionLimits& limits = {}) 
 }
 
 TEST(ExpositionParserTest, reads_micrometer_output_with_trailing_commas) {
-  const Exposition e = MustParse(Fixture("hikaricp_micrometer_spring-boot-3.2_crafted.txt"));
+  const Exposition e = MustParse(AppFixture("hikaricp_micrometer_spring-boot-3.2_crafted.txt"));
   EXPECT_EQ(e.total_samples, 67u);
   ASSERT_EQ(e.samples.size(), e.total_samples);
   const ExpositionSample* active = nullptr;
@@ -163,7 +159,7 @@ TEST(ExpositionParserTest, rejects_more_samples_than_the_limit) {
 TEST(ExpositionParserTest, keep_filter_stores_only_wanted_samples_but_counts_all) {
   ExpositionLimits limits;
   limits.keep = [](std::string_view name) { return name.rfind("go_sql_", 0) == 0; };
-  const Exposition e = MustParse(Fixture("go_client_golang-1.19_dbstats_crafted.txt"), limits);
+  const Exposition e = MustParse(AppFixture("go_client_golang-1.19_dbstats_crafted.txt"), limits);
   EXPECT_EQ(e.total_samples, 42u);
   EXPECT_EQ(e.samples.size(), 18u);
   for (const auto& s : e.samples) EXPECT_EQ(s.name.rfind("go_sql_", 0), 0u) << s.name;

@@ -12,9 +12,16 @@
 
 #include "agent/metric_sink.h"
 #include "agent/metric_sink_test_util.h"
+#include "base/test_files.h"
 #include "collectors/pool/pgbouncer_show.h"
 
 namespace tacho::collectors::pool::testutil {
+
+// A captured application endpoint under collectors/pool/testdata/app/ (tests run from the
+// source root).
+inline std::string AppFixture(const std::string& name) {
+  return base::testing::ReadTestFile("collectors/pool/testdata/app/" + name);
+}
 
 // Parses `psql --csv` output: RFC 4180 (quoted fields may hold commas, quotes as "" and line
 // breaks), the first record is the header. An unquoted empty field is SQL NULL; a quoted one
@@ -78,12 +85,10 @@ inline ShowTable ParseCsv(const std::string& text) {
 
 // Tests run with the source tree as working directory (tacho_add_test).
 inline std::optional<ShowTable> LoadShow(const std::string& version, const std::string& name) {
-  std::ifstream in("collectors/pool/testdata/pgbouncer-" + version + "/" + name + ".csv",
-                   std::ios::binary);
-  if (!in.good()) return std::nullopt;
-  std::stringstream s;
-  s << in.rdbuf();
-  return ParseCsv(s.str());
+  auto text = base::testing::ReadFileIfExists("collectors/pool/testdata/pgbouncer-" + version +
+                                              "/" + name + ".csv");
+  if (!text) return std::nullopt;
+  return ParseCsv(*text);
 }
 
 // All six SHOW results of one fixture directory; each must exist.

@@ -5,14 +5,14 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/test_files.h"
+
 namespace tacho::collectors::postgres {
 namespace {
 
 ColumnMap Fixture(const std::string& name) {
-  std::ifstream in(std::string(TACHO_SOURCE_DIR) + "/collectors/postgres/testdata/" + name);
-  std::stringstream text;
-  text << in.rdbuf();
-  ColumnMap columns = ParseColumnList(text.str());
+  ColumnMap columns = ParseColumnList(base::testing::ReadTestFile(
+      std::string(TACHO_SOURCE_DIR) + "/collectors/postgres/testdata/" + name));
   EXPECT_FALSE(columns.empty()) << name;
   return columns;
 }

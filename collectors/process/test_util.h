@@ -18,6 +18,7 @@
 #include "agent/collector_test_util.h"
 #include "agent/metric_sink.h"
 #include "agent/metric_sink_test_util.h"
+#include "base/test_files.h"
 #include "collectors/process/process_collector.h"
 #include "config/config.h"
 
@@ -84,10 +85,7 @@ class FixtureCopy {
     std::ofstream(pid(to) / "stat", std::ios::trunc) << stat;
   }
   static std::string Read(const fs::path& path) {
-    std::ifstream in(path);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
+    return base::testing::ReadFileIfExists(path.string()).value_or("");
   }
 
  private:

@@ -12,6 +12,7 @@
 
 #include "agent/metric_sink.h"
 #include "agent/metric_sink_test_util.h"
+#include "base/test_files.h"
 #include "collectors/redis/replies.h"
 #include "collectors/redis/resp.h"
 
@@ -19,11 +20,7 @@ namespace tacho::collectors::redis::testutil {
 
 // Tests run with the source tree as working directory (tacho_add_test).
 inline std::string Fixture(const std::string& name) {
-  std::ifstream in("collectors/redis/testdata/" + name, std::ios::binary);
-  EXPECT_TRUE(in.good()) << "missing fixture " << name;
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
+  return base::testing::ReadTestFile("collectors/redis/testdata/" + name);
 }
 
 // The single reply a captured RESP fixture holds.

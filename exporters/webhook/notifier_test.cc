@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "agent/metric_sink.h"
+#include "base/test_files.h"
 
 namespace tacho::webhook {
 namespace {
@@ -182,10 +183,7 @@ class NotifierTest : public ::testing::Test {
     std::sort(files.begin(), files.end());
     std::vector<json::object> out;
     for (const auto& f : files) {
-      std::ifstream in(f);
-      std::stringstream b;
-      b << in.rdbuf();
-      const std::string s = b.str();
+      const std::string s = base::testing::ReadFileIfExists(f).value_or("");
       out.push_back(json::parse(s.substr(s.find('\n') + 1)).as_object());
     }
     return out;
