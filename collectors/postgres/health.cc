@@ -161,8 +161,8 @@ bool CollectDatabases(PgSession& s, Cycle& c, const ServerFacts& facts,
     const std::string datname = FieldString(row["datname"]);
     const std::string datid = FieldString(row["oid"]);
     for (std::size_t m = 0; m < metrics.size(); ++m) {
-      auto v = FieldDouble(row[static_cast<pqxx::row::size_type>(6 + m)]);
-      if (!v) continue;  // no pg_stat_database row yet
+      auto v = FieldDouble(row["m" + std::to_string(m)]);  // by name: the select list grows
+      if (!v) continue;                                    // no pg_stat_database row yet
       Emit(c.sink, *metrics[m].spec, {{"datid", datid}, {"datname", datname}}, *v);
     }
     if (auto v = FieldDouble(row["connlimit"])) {
