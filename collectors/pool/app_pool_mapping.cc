@@ -144,20 +144,30 @@ agent::PoolSample ToPool(const Group& group, std::string name) {
   return p;
 }
 
+// A pool name's suffix names at most this many differing labels, each value cut to
+// kMaxSuffixValue bytes; groups still alike after that get "#2", "#3", ... Without the bound,
+// N groups that each carry a label of their own made every one of N names list N labels.
+constexpr std::size_t kMaxSuffixLabels = 3;
+constexpr std::size_t kMaxSuffixValue = 64;
+
 // For groups sharing a pool name: "[application=billing]" with the labels that differ.
 std::vector<std::string> Suffixes(const std::vector<const Group*>& groups) {
+  const auto value_of = [](const Group* g, const std::string& key) -> std::string {
+    // others is sorted by key.
+    auto it = std::lower_bound(g->others.begin(), g->others.end(), key,
+                               [](const auto& kv, const std::string& k) { return kv.first < k; });
+    if (it == g->others.end() || it->first != key) return "";
+    return it->second.substr(0, kMaxSuffixValue);
+  };
+  // The differing keys, in name order, up to the bound: a key differs when some group's value
+  // (absent: "") is not the first group's.
   std::set<std::string> keys;
   for (const Group* g : groups) {
     for (const auto& [k, v] : g->others) keys.insert(k);
   }
-  const auto value_of = [](const Group* g, const std::string& key) -> std::string {
-    for (const auto& [k, v] : g->others) {
-      if (k == key) return v;
-    }
-    return "";
-  };
   std::vector<std::string> differing;
   for (const std::string& key : keys) {
+    if (differing.size() == kMaxSuffixLabels) break;
     const std::string first = value_of(groups.front(), key);
     for (const Group* g : groups) {
       if (value_of(g, key) != first) {
@@ -223,7 +233,11 @@ MappingResult MapPools(const std::vector<ExpositionSample>& samples,
   }
 
   MappingResult result;
+  // Only max_pools groups can be exported: the rest are counted before any of them is named, so
+  // naming costs O(max_pools), whatever the endpoint returns. Groups are in (family, name,
+  // labels) order, so the same ones are kept from one collection to the next.
   std::map<std::string, std::vector<const Group*>> by_name;
+  std::size_t kept = 0;
   for (const auto& [key, group] : groups) {
     bool matched = false;
     for (const std::string& pattern : options.pools) matched |= GlobMatch(pattern, group.name);
@@ -231,6 +245,11 @@ MappingResult MapPools(const std::vector<ExpositionSample>& samples,
       ++result.filtered;
       continue;
     }
+    if (kept == options.max_pools) {
+      ++result.dropped;
+      continue;
+    }
+    ++kept;
     by_name[group.name].push_back(&group);
   }
   std::map<std::string, const Group*> named;
@@ -248,13 +267,7 @@ MappingResult MapPools(const std::vector<ExpositionSample>& samples,
       named.emplace(std::move(full), same[i]);
     }
   }
-  for (const auto& [name, group] : named) {
-    if (result.pools.size() >= options.max_pools) {
-      ++result.dropped;
-      continue;
-    }
-    result.pools.push_back(ToPool(*group, name));
-  }
+  for (const auto& [name, group] : named) result.pools.push_back(ToPool(*group, name));
   return result;
 }
 

@@ -50,8 +50,10 @@ bool IsPoolSampleName(std::string_view name);
 // `db_name` (Go) label together with the sample's other labels (`quantile` and `le` aside): when
 // one name occurs with different other labels (Micrometer common tags such as `application`,
 // or several instances behind one endpoint), each becomes its own pool, named
-// "<name>[label=value,...]" with the labels that tell them apart. Pools beyond max_pools are
-// dropped in name order, so the same ones are kept from one collection to the next.
+// "<name>[label=value,...]" with (up to three of) the labels that tell them apart, then "#2",
+// "#3" where those do not. Pools beyond max_pools are dropped before any is named, in (family,
+// name, labels) order, so the same ones are kept from one collection to the next and naming
+// costs O(max_pools) whatever the endpoint returns.
 MappingResult MapPools(const std::vector<ExpositionSample>& samples, const MappingOptions& options);
 
 // Shell-style glob ('*', '?', '[...]') as in fnmatch(3) without flags.
