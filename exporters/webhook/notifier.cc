@@ -312,7 +312,28 @@ void Notifier::Tick(Timestamp now) {
     }
     Deliver(*r, now);
   }
+  ExpireOrphans(now);
   if (log_dirty_) SaveLog();
+}
+
+// Entries of a receiver that is no longer configured (renamed or removed) cannot be delivered.
+// They are kept for the default retry.max_age, in case the configuration comes back, then
+// dropped and counted under the old name, so the outbox never grows without bound.
+void Notifier::ExpireOrphans(Timestamp now) {
+  static const std::int64_t kKeepMs = WebhookConfig{}.max_age.count();
+  std::vector<std::string> expired;
+  for (const OutboxEntry* e : outbox_.All()) {
+    if (receivers_.count(e->receiver) == 0 && e->created_ms + kKeepMs < now) {
+      expired.push_back(e->id);
+    }
+  }
+  for (const std::string& id : expired) {
+    const OutboxEntry* e = outbox_.Find(id);
+    spdlog::warn("webhook '{}': giving up on notification {}: the receiver is no longer configured",
+                 e->receiver, id);
+    ++orphans_dropped_[e->receiver];
+    outbox_.Remove(id);
+  }
 }
 
 void Notifier::Flush(Receiver& r, Group& g, Timestamp now) {
@@ -575,15 +596,19 @@ void Notifier::WriteMetrics(agent::MetricSink& sink, Timestamp now) const {
                    lr, static_cast<double>(n));
     }
   };
+  const auto dropped = [&sink](const std::string& receiver, const std::string& reason,
+                               std::uint64_t n) {
+    sink.Counter("tacho_notifications_dropped_total",
+                 "Notifications given up on: rejected with a 4xx other than 408/429, older than "
+                 "retry.max_age (expired), not queueable (outbox), or queued for a receiver that "
+                 "left the configuration more than 24h ago (receiver_removed).",
+                 {{"receiver", receiver}, {"integration", "webhook"}, {"reason", reason}},
+                 static_cast<double>(n));
+  };
+  for (const auto& [name, n] : orphans_dropped_) dropped(name, "receiver_removed", n);
   for (const auto& [name, r] : receivers_) {
     write(name, "webhook", r->delivered, r->failures);
-    for (const auto& [reason, n] : r->dropped) {
-      sink.Counter("tacho_notifications_dropped_total",
-                   "Notifications given up on: rejected with a 4xx other than 408/429, older "
-                   "than retry.max_age (expired), or not queueable (outbox).",
-                   {{"receiver", name}, {"integration", "webhook"}, {"reason", reason}},
-                   static_cast<double>(n));
-    }
+    for (const auto& [reason, n] : r->dropped) dropped(name, reason, n);
     auto pending = const_cast<Outbox&>(outbox_).Pending(name);
     Labels l = {{"receiver", name}, {"integration", "webhook"}};
     sink.Gauge("tacho_notification_queue_length",

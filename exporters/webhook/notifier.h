@@ -100,6 +100,7 @@ class Notifier {
   struct Group;
   void Flush(Receiver& r, Group& g, alerts::promql::Timestamp now);
   void Deliver(Receiver& r, alerts::promql::Timestamp now);
+  void ExpireOrphans(alerts::promql::Timestamp now);
   void OnDelivered(const std::string& receiver, const std::string& id, base::HttpResponse result);
   void PushToAlertmanagers(const std::vector<alerts::NotifyAlert>& alerts,
                            alerts::promql::Timestamp now);
@@ -116,6 +117,8 @@ class Notifier {
   Outbox outbox_;
   bool outbox_opened_ = false;
   std::map<std::string, std::unique_ptr<Receiver>> receivers_;
+  // Outbox entries dropped because their receiver left the configuration, by its old name.
+  std::map<std::string, std::uint64_t> orphans_dropped_;
   // Alertmanager push bookkeeping, per alert fingerprint: when it was last sent.
   std::map<std::uint64_t, alerts::promql::Timestamp> am_last_sent_;
   struct AmStats {

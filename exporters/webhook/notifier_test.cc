@@ -447,6 +447,38 @@ TEST_F(NotifierTest, retries_until_max_age_then_drops_expired) {
   EXPECT_EQ(server.count(), 3u) << "no attempt after the drop";
 }
 
+TEST_F(NotifierTest, entries_of_a_removed_receiver_expire_after_the_default_max_age) {
+  FakeHttpServer server({}, {503, {}});
+  Notifier n(io_);
+  auto w = Hook();
+  w.url = base::ParseUrl(server.url()).value();
+  w.group_wait = std::chrono::seconds(0);
+  w.initial_backoff = std::chrono::hours(1);
+  w.max_backoff = std::chrono::hours(1);
+  Configure(n, w);
+  const auto t = WallMs();
+  n.Update({Alert("X", "a")}, t);
+  n.Tick(t);
+  ASSERT_TRUE(RunUntil([&] { return server.count() == 1; }));
+  Settle();
+  ASSERT_EQ(OutboxFiles(), 1u);
+
+  auto renamed = Hook();
+  renamed.name = "renamed";
+  renamed.url = w.url;
+  Configure(n, renamed);
+  const agent::Labels removed = {
+      {"receiver", "hook"}, {"integration", "webhook"}, {"reason", "receiver_removed"}};
+  n.Tick(t + 23 * 3600'000);
+  EXPECT_EQ(OutboxFiles(), 1u) << "kept for a day, in case the configuration comes back";
+  EXPECT_EQ(Metric(n, "tacho_notifications_dropped_total", removed), -1);
+  n.Tick(t + 24 * 3600'000 + 1000);
+  EXPECT_EQ(OutboxFiles(), 0u);
+  EXPECT_EQ(Metric(n, "tacho_notifications_dropped_total", removed), 1);
+  Settle();
+  EXPECT_EQ(server.count(), 1u) << "never delivered to the renamed receiver";
+}
+
 // Prometheus' sendAlerts: a firing alert is pushed again only after the resend delay (1 min),
 // each time with endsAt = now + 4 × max(eval interval, resend delay); a resolved alert is pushed
 // once, with its resolution time.

@@ -124,6 +124,12 @@ std::vector<OutboxEntry*> Outbox::Pending(const std::string& receiver) {
   return out;
 }
 
+std::vector<OutboxEntry*> Outbox::All() {
+  std::vector<OutboxEntry*> out;
+  for (auto& [name, e] : entries_) out.push_back(&e);
+  return out;
+}
+
 OutboxEntry* Outbox::Find(const std::string& id) {
   auto it = file_of_.find(id);
   return it == file_of_.end() ? nullptr : &entries_[it->second];

@@ -38,6 +38,8 @@ class Outbox {
 
   // Entries by creation order (id order breaks ties).
   std::vector<OutboxEntry*> Pending(const std::string& receiver);
+  // Every entry, whatever its receiver, by creation order.
+  std::vector<OutboxEntry*> All();
   std::size_t size() const { return entries_.size(); }
   OutboxEntry* Find(const std::string& id);
 
