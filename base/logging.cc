@@ -25,8 +25,7 @@ class RedactingStderrSink : public spdlog::sinks::base_sink<std::mutex> {
 
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
-    std::string text = Redact(std::string(msg.payload.data(), msg.payload.size()));
-    if (json_) text = JsonEscape(text);
+    const std::string text = LogPayload({msg.payload.data(), msg.payload.size()}, json_);
     spdlog::details::log_msg copy = msg;
     copy.payload = text;
     spdlog::memory_buf_t formatted;
@@ -40,6 +39,11 @@ class RedactingStderrSink : public spdlog::sinks::base_sink<std::mutex> {
 };
 
 }  // namespace
+
+std::string LogPayload(std::string_view message, bool json) {
+  std::string text = Redact(std::string(message));
+  return json ? JsonEscape(text) : EscapeControlCharacters(text);
+}
 
 std::string Redact(std::string text) {
   text = RedactConnectionPasswords(text);

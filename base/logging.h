@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tacho::base {
@@ -17,6 +18,10 @@ void SetRedactedSecrets(std::vector<std::string> secrets);
 // The redaction applied to log lines, for other outputs (status API, error texts): connection
 // string passwords (RedactConnectionPasswords) and every registered secret.
 std::string Redact(std::string text);
+
+// A log message as the sink writes it: redacted, then JSON-escaped (json) or with its control
+// characters escaped (text), so a message is always one line, whatever a peer put in it.
+std::string LogPayload(std::string_view message, bool json);
 
 // JSON string escaping (without the surrounding quotes).
 std::string JsonEscape(std::string_view text);

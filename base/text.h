@@ -12,6 +12,12 @@ namespace tacho::base {
 //   LINE 1: ..."
 std::string OneLine(std::string_view text);
 
+// The text with every control character (below 0x20, and 0x7F) written as an escape: \n, \r,
+// \t, else \xHH. For text log lines that carry what a peer sent (a receiver's response body, a
+// server's error): one event stays one line, and no terminal escape reaches the operator.
+//   "bad\nFORGED LINE\x1b[2J" -> "bad\\nFORGED LINE\\x1B[2J"
+std::string EscapeControlCharacters(std::string_view text);
+
 // Label values must be valid UTF-8 (Prometheus rejects the whole exposition otherwise), but
 // servers and applications hand over names in any encoding. Valid UTF-8 comes back unchanged;
 // otherwise each byte that is not part of a valid sequence becomes "\xE9" and each backslash

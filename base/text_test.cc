@@ -11,6 +11,13 @@ TEST(OneLineTest, folds_whitespace_runs_into_one_space) {
   EXPECT_EQ(OneLine("\n  \n"), "");
 }
 
+TEST(EscapeControlCharactersTest, one_event_stays_one_line) {
+  EXPECT_EQ(EscapeControlCharacters("503 from hook: <html>\n2026-12-06T00:00:00Z error forged\r"),
+            "503 from hook: <html>\\n2026-12-06T00:00:00Z error forged\\r");
+  EXPECT_EQ(EscapeControlCharacters("\x1b[2J\ttab\x7f"), "\\x1B[2J\\ttab\\x7F");
+  EXPECT_EQ(EscapeControlCharacters("tablé \\ plain"), "tablé \\ plain");
+}
+
 TEST(Utf8Test, valid_text_is_unchanged) {
   for (const char* text : {"", "orders", "tablé", "日本語", "\xF0\x9F\x98\x80", "a\\b"}) {
     EXPECT_TRUE(IsValidUtf8(text)) << text;
