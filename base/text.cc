@@ -42,9 +42,9 @@ std::string RedactPasswordValues(std::string_view text) {
   constexpr std::string_view kKey = "password";
   std::string out;
   std::size_t copied = 0;
-  for (std::size_t key = text.find(kKey); key != std::string_view::npos;
-       key = text.find(kKey, key + kKey.size())) {
-    std::size_t i = key + kKey.size();
+  std::size_t from = 0;
+  for (std::size_t key; (key = text.find(kKey, from)) != std::string_view::npos;) {
+    std::size_t i = from = key + kKey.size();
     while (i < text.size() && text[i] == ' ') ++i;
     if (i >= text.size() || text[i] != '=') continue;
     ++i;
@@ -54,17 +54,16 @@ std::string RedactPasswordValues(std::string_view text) {
       for (++i; i < text.size() && text[i] != '\''; ++i) {
         if (text[i] == '\\') ++i;
       }
-      if (i < text.size()) ++i;  // the closing quote
+      i = std::min(i + 1, text.size());  // past the closing quote, if there is one
     } else {
       while (i < text.size() && !EndsValue(text[i])) ++i;
     }
     if (i == value) continue;
     out.append(text.substr(copied, value - copied));
     out.append(kRedacted);
-    copied = i;
-    key = i - kKey.size();
+    copied = from = i;
   }
-  out.append(text.substr(std::min(copied, text.size())));
+  out.append(text.substr(copied));
   return out;
 }
 
@@ -86,10 +85,6 @@ std::string OneLine(std::string_view text) {
   return out;
 }
 
-namespace {
-
-// The length of the valid UTF-8 sequence at text[i], or 0 (RFC 3629: no overlong forms, no
-// surrogates, nothing above U+10FFFF).
 std::size_t Utf8SequenceLength(std::string_view text, std::size_t i) {
   const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
   const unsigned char c = byte(i);
@@ -116,8 +111,6 @@ std::size_t Utf8SequenceLength(std::string_view text, std::size_t i) {
   }
   return n;
 }
-
-}  // namespace
 
 std::string EscapeControlCharacters(std::string_view text) {
   static constexpr char kHex[] = "0123456789ABCDEF";

@@ -24,6 +24,9 @@ std::string EscapeControlCharacters(std::string_view text);
 // "\\", so the escape is reversible and two names that differ only in invalid bytes stay two.
 //   "tabl\xE9" (one byte 0xE9) -> "tabl\\xE9" (the four characters \ x E 9)
 bool IsValidUtf8(std::string_view text);
+// The length of the valid UTF-8 sequence that starts at text[i] (1-4), or 0 where none does
+// (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF, no truncated sequence).
+std::size_t Utf8SequenceLength(std::string_view text, std::size_t i);
 std::string EscapeInvalidUtf8(std::string_view text);
 
 // The text with every password of a connection string replaced by "<redacted>": the userinfo of

@@ -1,35 +1,12 @@
 #include "collectors/postgres/query_text.h"
 
+#include "base/text.h"
+
 namespace tacho::collectors::postgres {
 namespace {
 
 bool IsSpace(unsigned char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-// Length of the valid UTF-8 sequence starting at text[i], or 0 if it is invalid.
-std::size_t Utf8Length(std::string_view text, std::size_t i) {
-  const auto c = static_cast<unsigned char>(text[i]);
-  std::size_t len = 0;
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF)
-    len = 2;
-  else if (c >= 0xE0 && c <= 0xEF)
-    len = 3;
-  else if (c >= 0xF0 && c <= 0xF4)
-    len = 4;
-  else
-    return 0;
-  if (i + len > text.size()) return 0;
-  for (std::size_t k = 1; k < len; ++k) {
-    if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return 0;
-  }
-  const auto c1 = static_cast<unsigned char>(text[i + 1]);
-  if (c == 0xE0 && c1 < 0xA0) return 0;   // overlong
-  if (c == 0xED && c1 >= 0xA0) return 0;  // surrogates
-  if (c == 0xF0 && c1 < 0x90) return 0;   // overlong
-  if (c == 0xF4 && c1 >= 0x90) return 0;  // > U+10FFFF
-  return len;
 }
 
 }  // namespace
@@ -51,7 +28,7 @@ std::string NormalizeQueryText(std::string_view text, std::size_t max_chars) {
       pending_space = false;
       if (++chars >= max_chars) break;
     }
-    const std::size_t len = Utf8Length(text, i);
+    const std::size_t len = base::Utf8SequenceLength(text, i);
     if (len == 0) {
       out += '?';
       ++i;
