@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <limits>
 #include <utility>
 
 namespace tacho::collectors::process {
@@ -393,21 +394,25 @@ int ProcfsReader::ReadPath(bool from_root) {
   if (base == -1) return errno;
   int fd = openat(base, path_.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return errno;
+  return ReadAndClose(fd, std::numeric_limits<std::size_t>::max());
+}
+
+int ProcfsReader::ReadAndClose(int fd, std::size_t max_bytes) {
   len_ = 0;
-  while (true) {
+  int err = 0;
+  while (len_ < max_bytes) {
     if (len_ == buf_.size()) buf_.resize(buf_.size() * 2);
-    ssize_t n = read(fd, buf_.data() + len_, buf_.size() - len_);
+    const ssize_t n = read(fd, buf_.data() + len_, std::min(buf_.size(), max_bytes) - len_);
+    if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      close(fd);
-      return err;
+      err = errno;
+      break;
     }
     if (n == 0) break;
     len_ += static_cast<std::size_t>(n);
   }
   close(fd);
-  return 0;
+  return err;
 }
 
 int ProcfsReader::ReadProcFile(std::string_view proc, std::string_view file) {
@@ -546,20 +551,7 @@ Expected<std::string_view, ReadError> ProcfsReader::ReadPidfile(std::string_view
     close(fd);
     return ReadError::kOther;
   }
-  len_ = 0;
-  if (buf_.size() < kPidfileMaxBytes) buf_.resize(kPidfileMaxBytes);
-  while (len_ < kPidfileMaxBytes) {
-    const ssize_t n = read(fd, buf_.data() + len_, kPidfileMaxBytes - len_);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int err = errno;
-      close(fd);
-      return ClassifyErrno(err);
-    }
-    if (n == 0) break;
-    len_ += static_cast<std::size_t>(n);
-  }
-  close(fd);
+  if (int err = ReadAndClose(fd, kPidfileMaxBytes); err != 0) return ClassifyErrno(err);
   return std::string_view(buf_.data(), len_);
 }
 

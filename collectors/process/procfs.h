@@ -175,6 +175,8 @@ class ProcfsReader {
   int ReadProcFile(std::string_view proc, std::string_view file);
   // Reads the file at path_ (relative to the root, or to the working directory) into buf_.
   int ReadPath(bool from_root = true);
+  // Reads fd into buf_ until end of file or max_bytes, then closes it. 0 or an errno.
+  int ReadAndClose(int fd, std::size_t max_bytes);
   // Maps an errno of a read of <proc>/<file> to a ReadError (ENOENT: vanished or missing).
   ReadError Classify(std::string_view proc, int err);
   void SetPath(std::string_view proc, std::string_view file);
