@@ -11,8 +11,9 @@ namespace tacho::config {
 // still fits the clocks' 64-bit nanoseconds after it is added to a time point.
 Expected<Duration, std::string> ParseDuration(std::string_view text) {
   if (text.empty()) return std::string("empty duration");
-  const std::string too_large =
-      "duration is too large (at most " + FormatDuration(kMaxDuration) + ")";
+  const auto too_large = [] {
+    return "duration is too large (at most " + FormatDuration(kMaxDuration) + ")";
+  };
   std::int64_t total_ms = 0;
   std::size_t i = 0;
   while (i < text.size()) {
@@ -20,7 +21,7 @@ Expected<Duration, std::string> ParseDuration(std::string_view text) {
     std::int64_t number = 0;
     while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
       number = number * 10 + (text[i] - '0');
-      if (number > kMaxDuration.count()) return too_large;
+      if (number > kMaxDuration.count()) return too_large();
       ++i;
     }
     if (i == start) {
@@ -46,9 +47,9 @@ Expected<Duration, std::string> ParseDuration(std::string_view text) {
       return "unknown unit '" + std::string(unit) + "' (use ms, s, m, h or d)";
     }
     // Checked before multiplying: the product of two in-range values may not fit 64 bits.
-    if (number > kMaxDuration.count() / scale) return too_large;
+    if (number > kMaxDuration.count() / scale) return too_large();
     total_ms += number * scale;
-    if (total_ms > kMaxDuration.count()) return too_large;
+    if (total_ms > kMaxDuration.count()) return too_large();
   }
   return Duration(total_ms);
 }
